@@ -1,0 +1,183 @@
+"""The per-prediction hot path: one span, two histogram records, a tally, a log record, a store entry.
+
+Everything here is guarded: a failure inside otel_ml is counted on ``ml.monitor.problems`` and
+logged once, and the model's own exception goes back to the caller untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from typing import Any, Callable
+
+from opentelemetry import context, trace
+from opentelemetry.trace import Status, StatusCode
+
+from otel_ml import logs, semconv
+from otel_ml._attributes import BoundedValues, ModelAttributes
+from otel_ml._problems import Problems
+from otel_ml._tally import PredictionTally
+from otel_ml.features import FeatureCapture, FeatureCheck
+from otel_ml.prediction import Prediction
+from otel_ml.store import RecentPredictions, StoredPrediction
+
+_ERROR_STATUS_NO_DESCRIPTION = Status(StatusCode.ERROR)
+
+
+def new_prediction_id() -> str:
+    """A random 64-bit id in hex: unique enough for the store, cheap (no uuid formatting)."""
+    return os.urandom(8).hex()
+
+
+class PredictionRecorder:
+    """Turns finished :class:`Prediction` handles into telemetry. Built by :class:`ModelMonitor`."""
+
+    def __init__(self, *, tracer: trace.Tracer, meter: Any, logger: logs.Logger, attributes: ModelAttributes,
+                 labels: BoundedValues, error_types: BoundedValues, store: RecentPredictions,
+                 problems: Problems, check: FeatureCheck, capture: FeatureCapture,
+                 log_sample_ratio: float, value_unit: str, value_buckets: Any) -> None:
+        self.tracer = tracer
+        self.attributes = attributes
+        self.span_name = f"predict {attributes.name}"
+        self.labels = labels
+        self.error_types = error_types
+        self.store = store
+        self.problems = problems
+        self.check = check
+        self.feature_names = BoundedValues(max(len(check.feature_names or ()) + 1, 100))
+        self.capture = capture
+        self.log_sample_ratio = log_sample_ratio
+        self.logger = logger
+        self.tally = PredictionTally()
+        self.duration = semconv.create_ml_prediction_duration(meter)
+        self.confidence = semconv.create_ml_prediction_confidence(meter)
+        self.value = semconv.create_ml_prediction_value(meter, value_unit, value_buckets)
+        self.feature_invalid = semconv.create_ml_feature_invalid(meter)
+        semconv.create_ml_predictions(meter, [self.tally.observe_counts])
+        semconv.create_ml_prediction_active(meter, [self.tally.observe_active])
+        self.feature_hook: Callable[[Any, Prediction], None] | None = None
+
+    # ------------------------------------------------------------------ start
+    def start(self, p: Prediction) -> None:
+        p._started = time.perf_counter()
+        try:
+            attributes = p._attributes = self.attributes
+            self.tally.enter(attributes)
+            span = p._span = self.tracer.start_span(self.span_name, attributes=attributes.base)
+            p._token = context.attach(trace.set_span_in_context(span))
+        except Exception as exc:  # noqa: BLE001
+            p._attributes = None
+            self.problems.report("start_failed", exc=exc)
+
+    # ------------------------------------------------------------------ finish
+    def finish(self, p: Prediction, exc: BaseException | None) -> None:
+        duration = time.perf_counter() - p._started
+        span = p._span
+        try:
+            if p._attributes is not None:
+                self._emit(p, span, exc, duration)
+        except Exception as problem:  # noqa: BLE001
+            self.problems.report("record_failed", exc=problem)
+        finally:
+            try:
+                if p._token is not None:
+                    context.detach(p._token)
+                if span is not None:
+                    span.end()
+            except Exception as problem:  # noqa: BLE001
+                self.problems.report("span_end_failed", exc=problem)
+
+    def _emit(self, p: Prediction, span: Any, exc: BaseException | None, duration: float) -> None:
+        attributes: ModelAttributes = p._attributes
+        if exc is not None or p.error_type is not None:
+            error_type = self.error_types.bound(p.error_type or type(exc).__name__)
+            status, metric_attributes = "error", attributes.error(error_type)
+        else:
+            error_type, status, metric_attributes = None, "ok", attributes.ok
+        label = self.labels.bound(p.label) if p.label is not None else None
+        confidence = self._confidence(p.confidence)
+        value = self._value(p.value)
+
+        self.duration.record(duration, metric_attributes)
+        if confidence is not None:
+            self.confidence.record(confidence, attributes.label(label) if label is not None else attributes.base)
+        if value is not None:
+            self.value.record(value, attributes.base)
+        self.tally.leave(attributes, status, error_type, label)
+        if p.features is not None:
+            self._check_features(p.features, attributes)
+
+        details: dict[str, Any] = {semconv.ML_PREDICTION_ID: p.id, semconv.ML_PREDICTION_STATUS: status}
+        if label is not None:
+            details[semconv.ML_PREDICTION_LABEL] = str(p.label)
+        if confidence is not None:
+            details[semconv.ML_PREDICTION_CONFIDENCE] = confidence
+        if value is not None:
+            details[semconv.ML_PREDICTION_VALUE] = value
+        if error_type is not None:
+            details[semconv.ERROR_TYPE] = error_type
+        if span.is_recording():
+            span.set_attributes(details)
+            if exc is not None:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            elif error_type is not None:
+                span.set_status(_ERROR_STATUS_NO_DESCRIPTION)
+
+        if error_type is not None or self.log_sample_ratio >= 1.0 or random.random() < self.log_sample_ratio:
+            self._log(p, attributes, details, duration, exc)
+        self.store.add(p.id, StoredPrediction(
+            attributes.version, str(p.label) if label is not None else None, value,
+            span.get_span_context(), self.store.now(),
+        ))
+        if self.feature_hook is not None and p.features is not None:
+            self.feature_hook(p.features, p)
+
+    def _log(self, p: Prediction, attributes: ModelAttributes, details: dict[str, Any], duration: float,
+             exc: BaseException | None) -> None:
+        record = {**attributes.base, **details, semconv.ML_PREDICTION_DURATION: duration}
+        failed = semconv.ERROR_TYPE in details
+        if self.capture.enabled and p.features is not None:
+            record[semconv.ML_PREDICTION_FEATURES] = self.capture.select(p.features)
+        self.logger.emit(
+            body="prediction failed" if failed else "prediction",
+            severity_number=logs.ERROR if failed else logs.INFO,
+            severity_text="ERROR" if failed else "INFO",
+            event_name="ml.prediction", attributes=record, exception=exc,
+        )
+
+    # ------------------------------------------------------------------ value checks
+    def _confidence(self, raw: Any) -> float | None:
+        if raw is None:
+            return None
+        try:
+            confidence = float(raw)
+        except (TypeError, ValueError):
+            self.problems.report("bad_confidence", f"not a number: {type(raw).__name__}")
+            return None
+        if not 0.0 <= confidence <= 1.0:  # also False for NaN
+            self.problems.report("bad_confidence", "outside [0, 1] or NaN")
+            return None
+        return confidence
+
+    def _value(self, raw: Any) -> float | None:
+        if raw is None:
+            return None
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            self.problems.report("bad_value", f"not a number: {type(raw).__name__}")
+            return None
+        if not math.isfinite(value):
+            self.problems.report("bad_value", "NaN or infinite")
+            return None
+        return value
+
+    def _check_features(self, features: Any, attributes: ModelAttributes) -> None:
+        problems = self.check.problems(features)
+        for name, problem in problems:
+            self.feature_invalid.add(1, {**attributes.base, semconv.ML_FEATURE_NAME: self.feature_names.bound(name),
+                                         semconv.ML_FEATURE_PROBLEM: problem})
+            self.problems.report(f"feature_{problem}", f"feature {name!r}", count=False)

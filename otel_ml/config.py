@@ -1,0 +1,97 @@
+"""Settings of a :class:`~otel_ml.ModelMonitor`: arguments first, then environment, then defaults.
+
+The environment is read here only, and at call time (never at import), so tests set
+variables and build a new config instead of patching module globals.
+
+>>> MonitorConfig.from_env(environ={"OTEL_ML_MAX_LABELS": "7"}).max_labels
+7
+>>> MonitorConfig.from_env(max_labels=3, environ={"OTEL_ML_MAX_LABELS": "7"}).max_labels
+3
+>>> MonitorConfig.from_env(environ={"OTEL_ML_CAPTURE_FEATURES": "age, income"}).capture_features
+frozenset({'age', 'income'})
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from otel_ml import environment_variables as ev
+
+CaptureFeatures = bool | frozenset[str]
+_KIND_NAMES = {int: "a whole number", float: "a number"}
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """Resolved monitor settings. See :mod:`otel_ml.environment_variables` for each one."""
+
+    capture_features: CaptureFeatures = False
+    max_labels: int = 50
+    store_size: int = 100_000
+    store_ttl: float = 86_400.0
+    log_sample_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.max_labels < 1:
+            raise ValueError(f"max_labels must be at least 1, got {self.max_labels}.")
+        if self.store_size < 1:
+            raise ValueError(f"store_size must be at least 1, got {self.store_size}.")
+        if not self.store_ttl > 0:
+            raise ValueError(f"store_ttl must be a positive number of seconds, got {self.store_ttl}.")
+        if not 0.0 <= self.log_sample_ratio <= 1.0:
+            raise ValueError(f"log_sample_ratio must be between 0 and 1, got {self.log_sample_ratio}.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> MonitorConfig:
+        """Build a config; keyword arguments that are not ``None`` win over the environment."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        capture = _get(env, ev.OTEL_ML_CAPTURE_FEATURES)
+        if capture is not None:
+            values["capture_features"] = parse_capture(capture)
+        for key, var, kind in (
+            ("max_labels", ev.OTEL_ML_MAX_LABELS, int),
+            ("store_size", ev.OTEL_ML_STORE_SIZE, int),
+            ("store_ttl", ev.OTEL_ML_STORE_TTL, float),
+            ("log_sample_ratio", ev.OTEL_ML_LOG_PREDICTIONS, float),
+        ):
+            raw = _get(env, var)
+            if raw is not None:
+                try:
+                    values[key] = kind(raw)
+                except ValueError:
+                    raise ValueError(f"{var} must be {_KIND_NAMES[kind]}, got {raw!r}.") from None
+        for key, value in overrides.items():
+            if value is not None:
+                values[key] = normalize_capture(value) if key == "capture_features" else value
+        return cls(**values)
+
+
+def parse_capture(raw: str) -> CaptureFeatures:
+    """``true`` means every feature, ``false`` none, anything else a comma-separated list of names."""
+    if raw.strip().lower() == "true":
+        return True
+    if raw.strip().lower() == "false":
+        return False
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+def normalize_capture(value: bool | Iterable[str]) -> CaptureFeatures:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return parse_capture(value)
+    return frozenset(value)
+
+
+def env_flag(name: str, default: bool, environ: Mapping[str, str] | None = None) -> bool:
+    """A boolean variable: true only for ``true`` in any case; empty or unset gives the default."""
+    raw = _get(os.environ if environ is None else environ, name)
+    return default if raw is None else raw.lower() == "true"
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    return raw.strip() if raw is not None and raw.strip() else None

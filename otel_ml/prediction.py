@@ -1,0 +1,64 @@
+"""The handle of one monitored prediction: a context manager that the model's code fills in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from otel_ml._recorder import PredictionRecorder
+
+
+class Prediction:
+    """One prediction in progress; returned by :meth:`ModelMonitor.predict`.
+
+    Inside the ``with`` block the prediction's span is the current span, so spans the model
+    starts are its children. Call :meth:`record` with what the model answered. When the block
+    ends, the span, the metrics and the log record go out; an exception raised in the block is
+    recorded (status ``error``, ``error.type``) and re-raised unchanged.
+
+    Attributes
+    ----------
+    id : str
+        The prediction id: hand it to the client so that ground truth and business events can
+        be tied back with :meth:`ModelMonitor.record_outcome` and
+        :meth:`ModelMonitor.record_business_event`.
+    """
+
+    __slots__ = ("id", "features", "label", "confidence", "value", "error_type",
+                 "_recorder", "_attributes", "_span", "_token", "_started")
+
+    def __init__(self, recorder: PredictionRecorder, prediction_id: str, features: Any) -> None:
+        self.id = prediction_id
+        self.features = features
+        self.label: Any = None
+        self.confidence: Any = None
+        self.value: Any = None
+        self.error_type: str | None = None
+        self._recorder = recorder
+        self._span: Any = None
+        self._token: Any = None
+
+    def record(self, label: Any = None, *, confidence: Any = None, value: Any = None) -> None:
+        """Say what the model predicted: a class ``label`` (with its ``confidence``), or a
+        regression ``value``. Bad values (NaN confidence, a confidence above 1) are counted and
+        left out; they never raise."""
+        self.label = label
+        self.confidence = confidence
+        self.value = value
+
+    def fail(self, error_type: str) -> None:
+        """Mark the prediction failed without raising, e.g. when the model returned a fallback."""
+        self.error_type = error_type
+
+    def __enter__(self) -> Prediction:
+        self._recorder.start(self)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._recorder.finish(self, exc)
+
+    def __repr__(self) -> str:
+        return f"Prediction(id={self.id!r}, label={self.label!r}, confidence={self.confidence!r}, value={self.value!r})"

@@ -1,0 +1,229 @@
+"""Opt-in SDK set-up: providers, OTLP exporters and process metrics, from ``OTEL_*`` env.
+
+This is the only place in otel_ml that sets global providers, and it never replaces one the
+application (or ``opentelemetry-instrument``) set already. Calling it twice returns the first
+set-up.
+
+Usage::
+
+    export OTEL_SERVICE_NAME=fraud-api
+    export OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318     # gRPC: http://collector:4317
+    export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf             # or grpc
+    export OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer%20token"
+    export OTEL_RESOURCE_ATTRIBUTES="deployment.environment.name=prod"
+    export OTEL_METRIC_EXPORT_INTERVAL=15000
+
+    telemetry = otel_ml.configure()          # arguments win over the environment
+
+Read at call time: ``OTEL_SDK_DISABLED``, ``OTEL_EXPORTER_OTLP_PROTOCOL`` (default
+``http/protobuf``, as the specification says), ``OTEL_EXPORTER_OTLP_ENDPOINT`` and the
+per-signal endpoints, ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_EXPORTER_OTLP_TIMEOUT`` (seconds,
+in Python), ``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_METRIC_EXPORT_INTERVAL``,
+``OTEL_TRACES_SAMPLER`` and its argument, and ``OTEL_ML_SYSTEM_METRICS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from opentelemetry import _logs as logs_api
+from opentelemetry import metrics as metrics_api
+from opentelemetry import trace as trace_api
+
+from otel_ml import environment_variables as ev
+from otel_ml import logs as otel_ml_logs
+from otel_ml.config import env_flag
+
+_logger = logging.getLogger(__name__)
+
+GRPC = "grpc"
+HTTP = "http/protobuf"
+_DEFAULT_ENDPOINTS = {GRPC: "http://localhost:4317", HTTP: "http://localhost:4318"}
+
+SYSTEM_METRICS: dict[str, list[str] | None] = {
+    "process.cpu.time": ["user", "system"],
+    "process.cpu.utilization": ["user", "system"],
+    "process.memory.usage": None,
+    "process.memory.virtual": None,
+    "process.thread.count": None,
+    "process.open_file_descriptor.count": None,
+    "system.cpu.utilization": ["idle", "user", "system", "iowait"],
+    "system.memory.usage": ["used", "free", "cached"],
+    "system.memory.utilization": ["used", "free", "cached"],
+    "cpython.gc.collections": None,
+}
+"""What ``system_metrics=True`` turns on: the process's CPU and memory, and the host's."""
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """The providers otel_ml uses after :func:`configure` (set by it, or found already set)."""
+
+    tracer_provider: Any
+    meter_provider: Any
+    logger_provider: Any
+    configured_by_otel_ml: bool
+
+    def force_flush(self, timeout_millis: int = 10_000) -> None:
+        """Push what is buffered now. The SDK reports success even when an export failed, so this
+        returns nothing: check the backend."""
+        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
+            flush = getattr(provider, "force_flush", None)
+            if flush is not None:
+                flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
+            stop = getattr(provider, "shutdown", None)
+            if stop is not None:
+                stop()
+
+
+_lock = threading.Lock()
+_configured: Telemetry | None = None
+
+
+def configure(*, service_name: str | None = None, endpoint: str | None = None, protocol: str | None = None,
+              headers: Mapping[str, str] | str | None = None, resource_attributes: Mapping[str, Any] | None = None,
+              export_interval_millis: float | None = None, timeout: float | None = None,
+              traces: bool = True, metrics: bool = True, logs: bool = True,
+              system_metrics: bool | None = None) -> Telemetry:
+    """Set up tracing, metrics and logs over OTLP, unless the application already has.
+
+    Parameters
+    ----------
+    service_name, resource_attributes
+        Win over ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES``.
+    endpoint, protocol, headers, timeout
+        The collector: base URL (``/v1/<signal>`` is added for HTTP), ``grpc`` or
+        ``http/protobuf``, headers (a mapping or ``k=v,k2=v2``), export timeout in seconds.
+    export_interval_millis
+        How often metrics are exported (``OTEL_METRIC_EXPORT_INTERVAL``, default 60000).
+    traces, metrics, logs, system_metrics
+        Which parts to set up.
+    """
+    global _configured
+    with _lock:
+        if _configured is not None:
+            _logger.debug("otel_ml.configure() was called before; returning the first set-up")
+            return _configured
+        if env_flag("OTEL_SDK_DISABLED", False):
+            return _current(configured=False)
+        from opentelemetry.sdk.resources import Resource
+
+        attributes = dict(resource_attributes or {})
+        if service_name:
+            attributes["service.name"] = service_name
+        resource = Resource.create(attributes)
+        protocol = (protocol or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "").strip() or HTTP).lower()
+        if protocol not in (GRPC, HTTP):
+            raise ValueError(f"protocol must be 'grpc' or 'http/protobuf', got {protocol!r}.")
+        exporter_args = _exporter_args(protocol, endpoint, headers, timeout)
+        did_set = False
+        if traces and _unset(trace_api.get_tracer_provider(), trace_api.ProxyTracerProvider):
+            trace_api.set_tracer_provider(_tracer_provider(resource, protocol, exporter_args))
+            did_set = True
+        if metrics and _unset(metrics_api.get_meter_provider(), _proxy_meter_provider_type()):
+            metrics_api.set_meter_provider(_meter_provider(resource, protocol, exporter_args, export_interval_millis))
+            did_set = True
+        if logs and not otel_ml_logs.global_provider_is_set():
+            logs_api.set_logger_provider(otel_ml_logs.sdk_logger_provider(
+                resource, otel_ml_logs.otlp_exporter(protocol, **exporter_args.get("logs", {}))))
+            did_set = True
+        if system_metrics if system_metrics is not None else env_flag(ev.OTEL_ML_SYSTEM_METRICS, True):
+            _start_system_metrics()
+        _configured = _current(configured=did_set)
+        return _configured
+
+
+def _current(configured: bool) -> Telemetry:
+    return Telemetry(trace_api.get_tracer_provider(), metrics_api.get_meter_provider(), logs_api.get_logger_provider(),
+                     configured)
+
+
+def _unset(provider: Any, proxy_type: type) -> bool:
+    if isinstance(provider, proxy_type):
+        return True
+    _logger.info("otel_ml.configure(): keeping the %s the application set", type(provider).__name__)
+    return False
+
+
+def _proxy_meter_provider_type() -> type:
+    from opentelemetry.metrics._internal import _ProxyMeterProvider
+
+    return _ProxyMeterProvider
+
+
+def _exporter_args(protocol: str, endpoint: str | None, headers: Mapping[str, str] | str | None,
+                   timeout: float | None) -> dict[str, dict[str, Any]]:
+    common: dict[str, Any] = {}
+    if headers is not None:
+        common["headers"] = _parse_headers(headers) if isinstance(headers, str) else dict(headers)
+    if timeout is not None:
+        common["timeout"] = timeout
+    args = {signal: dict(common) for signal in ("traces", "metrics", "logs")}
+    if endpoint:
+        for signal in args:
+            args[signal]["endpoint"] = endpoint if protocol == GRPC else f"{endpoint.rstrip('/')}/v1/{signal}"
+            if protocol == GRPC:
+                args[signal]["insecure"] = endpoint.startswith("http://")
+    return args
+
+
+def _parse_headers(raw: str) -> dict[str, str]:
+    """``k=v,k2=v2`` with percent-encoded values, as ``OTEL_EXPORTER_OTLP_HEADERS``.
+
+    >>> _parse_headers("authorization=Bearer%20abc, x-tenant=ml")
+    {'authorization': 'Bearer abc', 'x-tenant': 'ml'}
+    """
+    from urllib.parse import unquote
+
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {key.strip().lower(): unquote(value.strip()) for key, value in pairs}
+
+
+def _tracer_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]]) -> Any:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    if protocol == GRPC:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[assignment]
+    provider = TracerProvider(resource=resource)  # the sampler comes from OTEL_TRACES_SAMPLER
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(**args["traces"])))
+    return provider
+
+
+def _meter_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]],
+                    interval: float | None) -> Any:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    if protocol == GRPC:
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter  # type: ignore[assignment]
+    reader = PeriodicExportingMetricReader(OTLPMetricExporter(**args["metrics"]), export_interval_millis=interval)
+    return MeterProvider(resource=resource, metric_readers=[reader])
+
+
+def _start_system_metrics() -> None:
+    try:
+        from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
+    except ImportError:
+        _logger.warning("otel_ml: opentelemetry-instrumentation-system-metrics is not installed; no CPU/memory metrics")
+        return
+    instrumentor = SystemMetricsInstrumentor(config=SYSTEM_METRICS)
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+
+
+def _reset_for_tests() -> None:
+    """Forget an earlier :func:`configure` (the global providers themselves stay set)."""
+    global _configured
+    _configured = None
