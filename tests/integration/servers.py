@@ -1,0 +1,228 @@
+"""Start and stop the real servers the integration tests talk to, on loopback, by PID.
+
+VictoriaMetrics (OTLP metrics in, PromQL out), Prometheus (scrape path), rotel (a real OTLP
+collector), and :class:`OtlpSink`, a plain HTTP server that decodes the OTLP protobuf rotel
+forwards, so tests assert on spans and log records exactly as they crossed the wire.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_BIN = Path(os.environ.get("OTEL_ML_STACK_DIR", ROOT / ".stack")) / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Poll ``check`` until it returns something truthy; bounded by ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except OSError:
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: nothing after {timeout:.0f}s")
+        time.sleep(interval)
+
+
+def http_get(url: str, timeout: float = 5) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Process:
+    """A server process with its output in a log file; stopped by its PID."""
+
+    def __init__(self, name: str, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env={**os.environ, **(env or {})})
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait_ready(self, check: Callable[[], Any], timeout: float = 30) -> None:
+        def ready() -> Any:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.log()[-3000:]}")
+            return check()
+        wait_for(ready, timeout, f"{self.name} readiness")
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._log.close()
+
+
+class PromQL:
+    """The Prometheus HTTP query API, as served by Prometheus and VictoriaMetrics."""
+
+    def __init__(self, base_url: str, flush: Callable[[], None] | None = None) -> None:
+        self.base_url = base_url
+        self._flush = flush or (lambda: None)
+
+    def get(self, path: str, **params: Any) -> Any:
+        url = f"{self.base_url}{path}?{urllib.parse.urlencode(params, doseq=True)}"
+        body = json.loads(http_get(url))
+        if body.get("status") != "success":
+            raise AssertionError(f"{url}: {body}")
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        self._flush()
+        return self.get("/api/v1/query", query=expr)["result"]
+
+    def names(self, prefix: str = "") -> set[str]:
+        self._flush()
+        return {n for n in self.get("/api/v1/label/__name__/values") if n.startswith(prefix)}
+
+    def wait_for(self, expr: str, timeout: float = 30, predicate: Callable[[list], bool] = bool) -> list:
+        return wait_for(lambda: (lambda r: r if predicate(r) else None)(self.query(expr)), timeout, expr, 0.25)
+
+
+def start_victoriametrics(tmp: Path) -> tuple[Process, PromQL, int]:
+    port = free_port()
+    proc = Process("victoria-metrics", [
+        str(STACK_BIN / "victoria-metrics"), f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={tmp / 'vm'}",
+        "-opentelemetry.usePrometheusNaming", "-search.latencyOffset=0s", "-loggerLevel=WARN",
+    ], tmp)
+    base = f"http://127.0.0.1:{port}"
+    proc.wait_ready(lambda: http_get(f"{base}/health"))
+    # a pushed series becomes searchable ~10 s later unless the buffers are flushed
+    return proc, PromQL(base, flush=lambda: http_get(f"{base}/internal/force_flush")), port
+
+
+def start_prometheus(tmp: Path, scrape_targets: list[str]) -> tuple[Process, PromQL]:
+    port = free_port()
+    config = tmp / "prometheus.yml"
+    config.write_text(json.dumps({  # JSON is YAML
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "scrape_configs": [{"job_name": "otel-ml", "static_configs": [{"targets": scrape_targets}]}],
+    }))
+    proc = Process("prometheus", [
+        str(STACK_BIN / "prometheus"), f"--config.file={config}", f"--storage.tsdb.path={tmp / 'prom'}",
+        f"--web.listen-address=127.0.0.1:{port}", "--enable-feature=exemplar-storage",
+    ], tmp)
+    base = f"http://127.0.0.1:{port}"
+    proc.wait_ready(lambda: http_get(f"{base}/-/ready"))
+    return proc, PromQL(base)
+
+
+def rotel_binary() -> Path:
+    import rotel
+
+    return Path(rotel.__file__).parent / "rotel-agent"
+
+
+def start_rotel(tmp: Path, metrics_url: str, traces_url: str, logs_url: str) -> tuple[Process, int, int]:
+    """rotel receiving OTLP gRPC and HTTP, forwarding OTLP/HTTP: metrics to VictoriaMetrics,
+    traces and logs to an :class:`OtlpSink`."""
+    grpc_port, http_port = free_port(), free_port()
+    proc = Process("rotel", [
+        str(rotel_binary()), "start",
+        "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}", "--otlp-http-endpoint", f"127.0.0.1:{http_port}",
+        "--exporter", "otlp", "--otlp-exporter-protocol", "http",
+        "--otlp-exporter-endpoint", metrics_url,
+        "--otlp-exporter-metrics-endpoint", f"{metrics_url}/v1/metrics",
+        "--otlp-exporter-traces-endpoint", traces_url, "--otlp-exporter-logs-endpoint", logs_url,
+        "--batch-timeout", "100ms",
+    ], tmp)
+    proc.wait_ready(lambda: port_open(grpc_port) and port_open(http_port))
+    return proc, grpc_port, http_port
+
+
+class OtlpSink:
+    """An OTLP/HTTP receiver for traces and logs that keeps the decoded requests."""
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        self.spans: list[tuple[dict[str, Any], Any]] = []   # (resource attributes, span)
+        self.logs: list[tuple[dict[str, Any], Any]] = []
+        self.paths: list[str] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                sink.paths.append(self.path)
+                if "trace" in self.path:
+                    request = ExportTraceServiceRequest.FromString(body)
+                    for rs in request.resource_spans:
+                        resource = attributes_of(rs.resource.attributes)
+                        sink.spans.extend((resource, s) for ss in rs.scope_spans for s in ss.spans)
+                else:
+                    request = ExportLogsServiceRequest.FromString(body)
+                    for rl in request.resource_logs:
+                        resource = attributes_of(rl.resource.attributes)
+                        sink.logs.extend((resource, r) for sl in rl.scope_logs for r in sl.log_records)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def attributes_of(key_values: Any) -> dict[str, Any]:
+    """OTLP KeyValue list -> dict of Python values."""
+    out = {}
+    for kv in key_values:
+        value = kv.value
+        kind = value.WhichOneof("value")
+        if kind == "kvlist_value":
+            out[kv.key] = attributes_of(value.kvlist_value.values)
+        elif kind == "array_value":
+            out[kv.key] = [getattr(v, v.WhichOneof("value")) for v in value.array_value.values]
+        else:
+            out[kv.key] = getattr(value, kind) if kind else None
+    return out
