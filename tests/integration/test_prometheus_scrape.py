@@ -1,0 +1,59 @@
+"""The OTel Prometheus reader, scraped by a real Prometheus, gives the same names as OTLP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration import servers
+from tests.integration.conftest import _require_stack
+
+pytestmark = pytest.mark.integration
+APP = Path(__file__).parent / "apps" / "scrape_app.py"
+
+
+@pytest.fixture(scope="module")
+def scraped(tmp_path_factory):
+    _require_stack()
+    tmp = tmp_path_factory.mktemp("scrape")
+    port = servers.free_port()
+    app = subprocess.Popen([sys.executable, str(APP), str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           text=True)
+    prometheus = None
+    try:
+        assert app.stdout.readline().strip() == "ready"
+        prometheus, promql = servers.start_prometheus(tmp, [f"127.0.0.1:{port}"])
+        # the first scrape of a static target comes ~5 s after Prometheus starts
+        promql.wait_for('ml_business_events_total{job="otel-ml"}', timeout=60)
+        yield promql
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
+        app.stdin.close()
+        app.wait(timeout=10)
+        app.stdout.close()
+
+
+def test_same_names_as_the_otlp_path(scraped):
+    names = scraped.names("ml_")
+    assert {
+        "ml_predictions_total", "ml_prediction_duration_seconds_bucket", "ml_prediction_duration_seconds_count",
+        "ml_prediction_confidence_bucket", "ml_prediction_active", "ml_outcomes_total",
+        "ml_business_events_total", "ml_business_value_total",
+    } <= names
+
+
+def test_values_and_labels(scraped):
+    def value(expr):
+        (sample,) = scraped.query(expr)
+        return float(sample["value"][1])
+
+    sel = 'job="otel-ml",ml_model_name="fraud",ml_model_version="v3"'
+    assert value(f'ml_predictions_total{{{sel},ml_prediction_label="1",ml_prediction_status="ok"}}') == 6
+    assert value(f'ml_predictions_total{{{sel},ml_prediction_status="error",error_type="ValueError"}}') == 1
+    assert value(f'sum(ml_prediction_duration_seconds_count{{{sel}}})') == 11
+    assert value(f'ml_business_value_total{{{sel},ml_business_event="conversion"}}') == 3
+    assert value('target_info{job="otel-ml"}') == 1

@@ -1,0 +1,155 @@
+"""configure(): env and arguments, never replacing the application's providers, twice is safe.
+
+Each case runs in a fresh interpreter, since configure() sets process-wide globals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+
+def run(code: str, **env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "CI"))}
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60,
+                         env={**clean, "OTEL_ML_SYSTEM_METRICS": "false", **env})
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class WireProbe:
+    """A loopback listener that records the first bytes of every connection: enough to tell
+    OTLP/HTTP (``POST /v1/traces``, with its headers) from OTLP/gRPC (the HTTP/2 preface)."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.endpoint = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    data = conn.recv(65536)
+                    self.received.append(data)
+                    if data.startswith(b"POST"):
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def probe():
+    p = WireProbe()
+    yield p
+    p.close()
+
+
+EXPORT_ONE_SPAN = """
+import json, otel_ml
+t = otel_ml.configure(metrics=False, logs=False, **ARGS)
+tracer = t.tracer_provider.get_tracer("probe")
+tracer.start_span("probe").end()
+t.force_flush(3000)
+print(json.dumps({"service": t.tracer_provider.resource.attributes.get("service.name"),
+                  "env": t.tracer_provider.resource.attributes.get("deployment.environment.name")}))
+"""
+
+
+def export_one_span(args: str = "{}", **env: str) -> dict:
+    return run(EXPORT_ONE_SPAN.replace("**ARGS", f"**{args}"), **env)
+
+
+def test_environment_is_read(probe):
+    got = export_one_span(OTEL_SERVICE_NAME="from-env", OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+                          OTEL_EXPORTER_OTLP_ENDPOINT=probe.endpoint,
+                          OTEL_RESOURCE_ATTRIBUTES="deployment.environment.name=staging")
+    assert got == {"service": "from-env", "env": "staging"}
+    assert any(data.startswith(b"PRI * HTTP/2.0") for data in probe.received), probe.received
+
+
+def test_arguments_win_and_http_protobuf_is_the_default(probe):
+    got = export_one_span(f"dict(service_name='from-arg', endpoint='{probe.endpoint}', "
+                          "headers='authorization=Bearer%20abc,x-tenant=ml')",
+                          OTEL_SERVICE_NAME="from-env", OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
+    assert got["service"] == "from-arg"
+    (request,) = [data for data in probe.received if data.startswith(b"POST")]
+    head = request.split(b"\r\n\r\n")[0].decode().lower()
+    assert head.startswith("post /v1/traces http/1.1")
+    assert "authorization: bearer abc" in head and "x-tenant: ml" in head
+    assert "content-type: application/x-protobuf" in head
+
+
+def test_twice_is_safe_and_returns_the_first_set_up():
+    got = run("""
+import json, otel_ml
+first = otel_ml.configure(service_name="a")
+second = otel_ml.configure(service_name="b")
+print(json.dumps({"same": first is second,
+                  "service": first.tracer_provider.resource.attributes["service.name"]}))
+""")
+    assert got == {"same": True, "service": "a"}
+
+
+def test_the_applications_providers_are_kept():
+    got = run("""
+import json, otel_ml
+from opentelemetry import trace, metrics
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.resources import Resource
+mine = TracerProvider(resource=Resource.create({"service.name": "app-owned"}))
+trace.set_tracer_provider(mine)
+t = otel_ml.configure(service_name="otel-ml")
+print(json.dumps({"kept": trace.get_tracer_provider() is mine,
+                  "metrics_set": type(metrics.get_meter_provider()).__module__.startswith("opentelemetry.sdk")}))
+""")
+    assert got == {"kept": True, "metrics_set": True}
+
+
+def test_sdk_disabled_sets_nothing():
+    got = run("""
+import json, otel_ml
+from opentelemetry import trace
+t = otel_ml.configure()
+print(json.dumps({"configured": t.configured_by_otel_ml, "type": type(trace.get_tracer_provider()).__name__}))
+""", OTEL_SDK_DISABLED="true")
+    assert got == {"configured": False, "type": "ProxyTracerProvider"}
+
+
+def test_system_metrics_are_started():
+    got = run("""
+import json, otel_ml
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry import metrics
+reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+otel_ml.configure(traces=False, logs=False, system_metrics=True)
+names = {m.name for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+print(json.dumps(sorted(names)))
+""")
+    assert {"process.cpu.time", "process.memory.usage", "system.cpu.utilization", "system.memory.usage"} <= set(got)
+
+
+def test_bad_protocol_is_a_clear_error():
+    out = subprocess.run([sys.executable, "-c", "import otel_ml; otel_ml.configure(protocol='udp')"],
+                         capture_output=True, text=True, timeout=60)
+    assert "protocol must be 'grpc' or 'http/protobuf', got 'udp'" in out.stderr
