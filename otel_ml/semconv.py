@@ -68,7 +68,7 @@ CONFIDENCE_BUCKETS: Final[Sequence[float]] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.9
 ML_PREDICTIONS: Final = "ml.predictions"
 """Predictions made / Instrument: counter / Unit: {prediction} / attrs: model name, version, status, error.type, label."""
 ML_PREDICTION_DURATION: Final = "ml.prediction.duration"
-"""Time spent in one prediction / Instrument: histogram / Unit: s / attrs: model name, version, status."""
+"""Time spent in one prediction / Instrument: histogram / Unit: s / attrs: model name, version, status, error.type."""
 ML_PREDICTION_CONFIDENCE_METRIC: Final = "ml.prediction.confidence"
 """Confidence of the predicted class / Instrument: histogram / Unit: 1 / attrs: model name, version, label."""
 ML_PREDICTION_VALUE_METRIC: Final = "ml.prediction.value"
