@@ -7,8 +7,8 @@ variables and build a new config instead of patching module globals.
 7
 >>> MonitorConfig.from_env(max_labels=3, environ={"OTEL_ML_MAX_LABELS": "7"}).max_labels
 3
->>> MonitorConfig.from_env(environ={"OTEL_ML_CAPTURE_FEATURES": "age, income"}).capture_features
-frozenset({'age', 'income'})
+>>> sorted(MonitorConfig.from_env(environ={"OTEL_ML_CAPTURE_FEATURES": "age, income"}).capture_features)
+['age', 'income']
 """
 
 from __future__ import annotations
