@@ -153,6 +153,11 @@ class ModelMonitor:
             return monitored  # type: ignore[return-value]
         return decorate(func) if func is not None else decorate  # type: ignore[return-value]
 
+    def force_flush(self) -> None:
+        """Emit the prediction log records still queued (they go out a few milliseconds after each
+        prediction, from a background thread). The providers' own flush is theirs to call."""
+        self._recorder.log_queue.flush()
+
     # ------------------------------------------------------------------ ground truth and business
     def record_outcome(self, prediction_id: str, actual: Any) -> bool:
         """Ground truth for an earlier prediction. Returns whether the id was matched; an unknown

@@ -36,6 +36,7 @@ from opentelemetry import trace as trace_api
 
 from otel_ml import environment_variables as ev
 from otel_ml import logs as otel_ml_logs
+from otel_ml._log_queue import flush_all as flush_prediction_logs
 from otel_ml.config import env_flag
 
 _logger = logging.getLogger(__name__)
@@ -71,12 +72,14 @@ class Telemetry:
     def force_flush(self, timeout_millis: int = 10_000) -> None:
         """Push what is buffered now. The SDK reports success even when an export failed, so this
         returns nothing: check the backend."""
+        flush_prediction_logs()
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
             flush = getattr(provider, "force_flush", None)
             if flush is not None:
                 flush(timeout_millis)
 
     def shutdown(self) -> None:
+        flush_prediction_logs()
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
             stop = getattr(provider, "shutdown", None)
             if stop is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -25,14 +25,21 @@ class Sinks:
     reader: InMemoryMetricReader
     log_exporter: Any
 
+    monitors: list[ModelMonitor] = field(default_factory=list)
+
     def monitor(self, name: str = "fraud", version: str = "v3", **kwargs: Any) -> ModelMonitor:
-        return ModelMonitor(name, version, tracer_provider=self.tracer_provider,
-                            meter_provider=self.meter_provider, logger_provider=self.logger_provider, **kwargs)
+        monitor = ModelMonitor(name, version, tracer_provider=self.tracer_provider,
+                               meter_provider=self.meter_provider, logger_provider=self.logger_provider, **kwargs)
+        self.monitors.append(monitor)
+        return monitor
 
     def finished_spans(self) -> list[Any]:
         return list(self.spans.get_finished_spans())
 
     def logs(self) -> list[Any]:
+        """The log records emitted so far (prediction records are flushed from the monitor's queue)."""
+        for monitor in self.monitors:
+            monitor.force_flush()
         return [data.log_record for data in self.log_exporter.get_finished_logs()]
 
     def points(self, metric_name: str, data: Any = None) -> list[Any]:

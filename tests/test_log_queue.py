@@ -1,0 +1,70 @@
+"""Prediction log records leave the prediction path (otel_ml/_log_queue.py)."""
+
+import os
+import threading
+import time
+
+from otel_ml._log_queue import LogQueue
+
+
+def test_records_are_emitted_by_the_background_thread_in_order():
+    emitted, done = [], threading.Event()
+
+    def emit(**record):
+        emitted.append(record["n"])
+        if len(emitted) == 100:
+            done.set()
+
+    queue = LogQueue(emit, on_drop=lambda n: None, interval=0.01)
+    for n in range(100):
+        queue.put({"n": n})
+    assert done.wait(5), emitted
+    assert emitted == list(range(100))
+
+
+def test_a_full_queue_drops_the_oldest_and_counts_them():
+    dropped, emitted = [], []
+    queue = LogQueue(lambda **r: emitted.append(r["n"]), on_drop=dropped.append, max_size=10, interval=60)
+    queue._thread = threading.current_thread()      # no worker: let the queue fill up
+    for n in range(25):
+        queue.put({"n": n})
+    queue.flush()
+    assert emitted == list(range(15, 25))
+    assert sum(dropped) == 15
+
+
+def test_a_failing_emit_is_counted_and_the_rest_still_go_out():
+    dropped, emitted = [], []
+
+    def emit(**record):
+        if record["n"] == 1:
+            raise RuntimeError("exporter bug")
+        emitted.append(record["n"])
+
+    queue = LogQueue(emit, on_drop=dropped.append, interval=60)
+    queue._thread = threading.current_thread()
+    for n in range(3):
+        queue.put({"n": n})
+    queue.flush()
+    assert (emitted, sum(dropped)) == ([0, 2], 1)
+
+
+def test_a_forked_child_gets_its_own_worker():
+    read_end, write_end = os.pipe()
+    queue = LogQueue(lambda **r: os.write(write_end, b"%d" % r["n"]), on_drop=lambda n: None, interval=0.01)
+    queue.put({"n": 1})
+    deadline = time.monotonic() + 5
+    while queue._items and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pid = os.fork()
+    if pid == 0:                                   # child: the parent's thread does not exist here
+        queue.put({"n": 2})
+        end = time.monotonic() + 5
+        while queue._items and time.monotonic() < end:
+            time.sleep(0.01)
+        os._exit(0 if not queue._items else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        assert f.read() == b"12"
