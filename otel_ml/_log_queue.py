@@ -17,11 +17,13 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 import weakref
 from collections import deque
 from typing import Any, Callable
 
 _QUEUES: weakref.WeakSet[LogQueue] = weakref.WeakSet()
+_YIELD_EVERY = 8
 
 
 class LogQueue:
@@ -74,6 +76,7 @@ class LogQueue:
     def _drain(self) -> None:
         items, emit = self._items, self._emit
         with self._drain_lock:
+            emitted = 0
             while True:
                 try:
                     record = items.popleft()
@@ -83,6 +86,9 @@ class LogQueue:
                     emit(**record)
                 except Exception:  # noqa: BLE001 - counted by the caller's problem reporter
                     self._on_drop(1)
+                emitted += 1
+                if emitted % _YIELD_EVERY == 0:
+                    time.sleep(0)  # hand the GIL back, so a waiting prediction is not held for long
 
 
 @atexit.register
