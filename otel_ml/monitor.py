@@ -65,6 +65,9 @@ class ModelMonitor:
         Unit and histogram buckets of a regression model's predicted value.
     config : MonitorConfig, optional
         Settings; unset arguments here are read from the environment (``OTEL_ML_*``).
+    drift : DriftProcessor, optional
+        Fed every prediction's features (and output, and confidence): one ring-buffer write on
+        the request path; its results are exported as ``ml.drift.*`` metrics.
 
     Examples
     --------
@@ -83,6 +86,7 @@ class ModelMonitor:
                  redact: Redactor | None = None, value_unit: str = "", value_buckets: Sequence[float] | None = None,
                  max_labels: int | None = None, store_size: int | None = None, store_ttl: float | None = None,
                  log_sample_ratio: float | None = None, config: MonitorConfig | None = None,
+                 drift: Any = None,
                  tracer_provider: trace.TracerProvider | None = None,
                  meter_provider: metrics.MeterProvider | None = None,
                  logger_provider: LoggerProvider | None = None) -> None:
@@ -114,6 +118,14 @@ class ModelMonitor:
         self._unmatched = semconv.create_ml_outcomes_unmatched(meter)
         self._business_events = semconv.create_ml_business_events(meter)
         self._business_value = semconv.create_ml_business_value(meter)
+        self.drift = drift
+        if drift is not None:
+            from otel_ml.drift.telemetry import instrument_processor
+
+            self._drift_telemetry = instrument_processor(drift, name, str(version), tracer_provider=tracer_provider,
+                                                         meter_provider=meter_provider, logger_provider=logger_provider)
+            self._recorder.feature_hook = lambda features, p: drift.feed(
+                features, p.label if p.label is not None else p.value, p.confidence)
 
     # ------------------------------------------------------------------ identity
     @property

@@ -48,6 +48,12 @@ ML_FEATURE_NAME: Final = "ml.feature.name"
 """Name of an input feature."""
 ML_FEATURE_PROBLEM: Final = "ml.feature.problem"
 """What was wrong with a feature value: ``nan``, ``inf``, ``missing``, ``not_numeric``."""
+ML_FEATURE_DECILE: Final = "ml.feature.decile"
+"""Which tenth of the reference a value falls in, ``1`` to ``10`` (its binned quantile rank)."""
+ML_FEATURE_CATEGORY: Final = "ml.feature.category"
+"""A categorical feature's value, bounded to the reference's categories plus ``other``."""
+ML_DRIFT_METHOD: Final = "ml.drift.method"
+"""``ks``, ``chi2``, ``psi``, ``wasserstein`` or ``jensen_shannon``."""
 ML_PROBLEM_TYPE: Final = "ml.problem.type"
 """What went wrong inside the instrumentation (it is counted, logged once, and never raised)."""
 ERROR_TYPE: Final = "error.type"
@@ -91,13 +97,30 @@ ML_FEATURE_INVALID: Final = "ml.feature.invalid"
 ML_MONITOR_PROBLEMS: Final = "ml.monitor.problems"
 """Failures inside otel_ml itself, counted instead of raised / Instrument: counter / Unit: {problem}."""
 
+ML_DRIFT_STATISTIC: Final = "ml.drift.statistic"
+"""A drift test's statistic or a distance, per feature / Instrument: observable gauge / attrs: feature, method."""
+ML_DRIFT_P_VALUE: Final = "ml.drift.p_value"
+"""A drift test's p-value, per feature / Instrument: observable gauge / attrs: feature, method."""
+ML_DRIFT_DETECTED: Final = "ml.drift.detected"
+"""1 while a feature is drifted, else 0 / Instrument: observable gauge / attrs: feature."""
+ML_DRIFT_WINDOW_SIZE: Final = "ml.drift.window.size"
+"""Valid values in the tested window, per feature / Instrument: observable gauge / Unit: {value}."""
+ML_DRIFT_THRESHOLD: Final = "ml.drift.threshold"
+"""The per-test p-value threshold in force / Instrument: observable gauge."""
+ML_DRIFT_CHECK_DURATION: Final = "ml.drift.check.duration"
+"""Time one drift check took, in the background thread / Instrument: histogram / Unit: s."""
+ML_FEATURE_QUANTILE: Final = "ml.feature.quantile"
+"""Values per reference decile, per numeric feature / Instrument: observable counter / attrs: feature, decile."""
+ML_FEATURE_CATEGORY_COUNT: Final = "ml.feature.category.count"
+"""Values per category, per categorical feature / Instrument: observable counter / attrs: feature, category."""
+
 # Prometheus suffix for each OTel unit we use (OTLP -> Prometheus translation, UnderscoreEscapingWithSuffixes).
 _UNIT_SUFFIX: Final = {"s": "seconds", "By": "bytes"}
 _COUNTERS: Final = frozenset(
     {ML_PREDICTIONS, ML_OUTCOMES, ML_OUTCOMES_UNMATCHED, ML_BUSINESS_EVENTS, ML_BUSINESS_VALUE,
-     ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS}
+     ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS, ML_FEATURE_QUANTILE, ML_FEATURE_CATEGORY_COUNT}
 )
-_UNITS: Final = {ML_PREDICTION_DURATION: "s"}
+_UNITS: Final = {ML_PREDICTION_DURATION: "s", ML_DRIFT_CHECK_DURATION: "s"}
 
 
 def prometheus_name(otel_name: str, unit: str | None = None) -> str:
@@ -187,9 +210,39 @@ def create_ml_monitor_problems(meter: Meter) -> Counter:
     )
 
 
+def create_ml_drift_gauges(meter: Meter, statistic: CallbackT, p_value: CallbackT, detected: CallbackT,
+                           window_size: CallbackT, threshold: CallbackT) -> list[object]:
+    """The per-feature drift gauges, read from the drift processor's last check."""
+    return [
+        meter.create_observable_gauge(ML_DRIFT_STATISTIC, [statistic], description="Drift statistic or distance."),
+        meter.create_observable_gauge(ML_DRIFT_P_VALUE, [p_value], description="Drift test p-value."),
+        meter.create_observable_gauge(ML_DRIFT_DETECTED, [detected], description="1 while the feature is drifted."),
+        meter.create_observable_gauge(ML_DRIFT_WINDOW_SIZE, [window_size], unit="{value}",
+                                      description="Valid values in the tested window."),
+        meter.create_observable_gauge(ML_DRIFT_THRESHOLD, [threshold], description="Per-test p-value threshold."),
+    ]
+
+
+def create_ml_drift_check_duration(meter: Meter) -> Histogram:
+    return meter.create_histogram(ML_DRIFT_CHECK_DURATION, unit="s", description="Time one drift check took.",
+                                  explicit_bucket_boundaries_advisory=DURATION_BUCKETS)
+
+
+def create_ml_feature_quantile(meter: Meter, callback: CallbackT) -> ObservableCounter:
+    return meter.create_observable_counter(ML_FEATURE_QUANTILE, [callback], unit="{value}",
+                                           description="Values per reference decile, per numeric feature.")
+
+
+def create_ml_feature_category_count(meter: Meter, callback: CallbackT) -> ObservableCounter:
+    return meter.create_observable_counter(ML_FEATURE_CATEGORY_COUNT, [callback], unit="{value}",
+                                           description="Values per category, per categorical feature.")
+
+
 ALL_METRICS: Final[tuple[str, ...]] = (
     ML_PREDICTIONS, ML_PREDICTION_DURATION, ML_PREDICTION_CONFIDENCE_METRIC, ML_PREDICTION_VALUE_METRIC,
     ML_PREDICTION_ACTIVE, ML_OUTCOMES, ML_OUTCOME_ABSOLUTE_ERROR, ML_OUTCOMES_UNMATCHED, ML_BUSINESS_EVENTS,
-    ML_BUSINESS_VALUE, ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS,
+    ML_BUSINESS_VALUE, ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS, ML_DRIFT_STATISTIC, ML_DRIFT_P_VALUE,
+    ML_DRIFT_DETECTED, ML_DRIFT_WINDOW_SIZE, ML_DRIFT_THRESHOLD, ML_DRIFT_CHECK_DURATION, ML_FEATURE_QUANTILE,
+    ML_FEATURE_CATEGORY_COUNT,
 )
 """Every metric name, for tests and the README table."""

@@ -1,0 +1,82 @@
+"""Fleet-level drift: quantile-rank counts that Prometheus sums over every worker and replica.
+
+Each worker sees only its share of traffic. For every numeric feature it counts where each value
+falls among the reference's deciles (its probability integral transform, binned in tenths);
+categorical features count per reference category, plus ``other``. The counts are cumulative
+and exported through observable counters, so the request path does nothing for them: the drift
+thread bins the new samples (numpy) before each check. Without drift every decile holds 10%;
+``grafana/rules/drift.yml`` computes PSI per feature from the sums.
+
+>>> import numpy as np
+>>> from otel_ml.drift.reference import ReferenceProfile
+>>> from otel_ml.drift._check import Columns
+>>> rng = np.random.default_rng(0)
+>>> profile = ReferenceProfile.fit({"x": rng.normal(size=1000)})
+>>> fleet = FleetCounts(profile)
+>>> fleet.add(rng.normal(size=(5000, 1)), Columns(np.array([0]), np.array([], dtype=int)))
+>>> shares = fleet.decile_counts[0] / fleet.decile_counts[0].sum()
+>>> bool(np.all(np.abs(shares - 0.1) < 0.03))
+True
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable
+
+import numpy as np
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from otel_ml import semconv
+from otel_ml.drift.reference import ReferenceProfile
+
+DECILE_LABELS = tuple(str(i) for i in range(1, 11))
+"""Values of ``ml.feature.decile``: 1 holds the reference's lowest tenth, 10 its highest."""
+
+
+class FleetCounts:
+    """Cumulative per-decile (numeric) and per-category (categorical) counts of one process."""
+
+    def __init__(self, reference: ReferenceProfile) -> None:
+        self.reference = reference
+        self.decile_counts = np.zeros((len(reference.numeric_names), 10), dtype=np.int64)
+        self.category_counts = {name: np.zeros(len(reference.categories[name]) + 1, dtype=np.int64)
+                                for name in reference.categorical_names}
+        self.invalid_counts = np.zeros(len(reference.feature_names), dtype=np.int64)
+        self._lock = threading.Lock()
+
+    def add(self, rows: np.ndarray, columns: Any) -> None:
+        """Bin new ring-buffer rows (NaN values are counted as invalid and left out)."""
+        with self._lock:
+            self.invalid_counts += np.count_nonzero(~np.isfinite(rows), axis=0)
+            for j, column in enumerate(columns.numeric):
+                values = rows[:, column]
+                values = values[np.isfinite(values)]
+                bins = np.searchsorted(self.reference.deciles[j], values, side="right")
+                self.decile_counts[j] += np.bincount(bins, minlength=10)
+            for i, name in enumerate(self.reference.categorical_names):
+                codes = rows[:, columns.categorical[i]]
+                codes = codes[np.isfinite(codes)].astype(int)
+                counts = self.category_counts[name]
+                counts[:-1] += np.bincount(codes[codes >= 0], minlength=len(counts) - 1)
+                counts[-1] += int(np.count_nonzero(codes < 0))
+
+    def observe(self, base_attributes: dict[str, str]) -> Any:
+        """A callback for ``ml.feature.quantile`` / ``ml.feature.category`` observable counters."""
+        numeric = [{**base_attributes, semconv.ML_FEATURE_NAME: name, semconv.ML_FEATURE_DECILE: label}
+                   for name in self.reference.numeric_names for label in DECILE_LABELS]
+        categorical = {name: [{**base_attributes, semconv.ML_FEATURE_NAME: name, semconv.ML_FEATURE_CATEGORY: c}
+                              for c in (*self.reference.categories[name], semconv.OTHER)]
+                       for name in self.reference.categorical_names}
+
+        def quantiles(_options: CallbackOptions) -> Iterable[Observation]:
+            with self._lock:
+                counts = self.decile_counts.ravel().tolist()
+            return [Observation(n, attrs) for n, attrs in zip(counts, numeric)]
+
+        def categories(_options: CallbackOptions) -> Iterable[Observation]:
+            with self._lock:
+                return [Observation(int(n), attrs) for name, attrs_list in categorical.items()
+                        for n, attrs in zip(self.category_counts[name], attrs_list)]
+
+        return quantiles, categories

@@ -1,0 +1,308 @@
+"""DriftProcessor: per-process drift detection off the prediction path, exported as OTel metrics.
+
+The request path only writes one row into a numpy ring buffer (:meth:`DriftProcessor.feed`).
+A daemon thread wakes every ``check_every`` samples (or ``check_interval`` seconds), runs the
+tests on a copy of the window, bins the new samples for the fleet-level histograms
+(:mod:`otel_ml.drift.fleet`), and publishes the results, which observable instruments read at
+export time. A drift log record and a span event go out when a feature's state flips.
+
+State is per process: each gunicorn worker has its own window. The fleet view is the quantile
+counts, which Prometheus sums over every worker and replica (``grafana/rules/drift.yml``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from otel_ml.drift._check import Columns, evaluate
+from otel_ml.drift.calibration import Calibration, calibrate, schedule
+from otel_ml.drift.correction import reject, threshold_for
+from otel_ml.drift.fleet import FleetCounts
+from otel_ml.drift.ks import KSPValues
+from otel_ml.drift.reference import ReferenceProfile
+from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
+from otel_ml.drift.ring import RingBuffer
+
+_logger = logging.getLogger(__name__)
+PREDICTION = "(prediction)"
+"""Column name of the model's output (its label or value) in drift results."""
+CONFIDENCE = "(confidence)"
+"""Column name of the model's confidence in drift results."""
+
+
+class DriftProcessor:
+    """Data drift of a model's inputs, output and confidence against a reference.
+
+    Parameters
+    ----------
+    reference : ReferenceProfile
+        From :meth:`fit` or :meth:`ReferenceProfile.fit`.
+    window_size, long_window_size : int
+        Samples in the tested windows: the short one reacts fast to large shifts, the long one
+        (0 to turn it off) finds small shifts. Checked every ``check_every`` samples and every
+        ``long_window_size / 10`` samples.
+    correction : Correction
+        ``CALIBRATED`` (default): the threshold is calibrated at start so that an unchanged stream
+        alarms once per ``expected_samples_between_false_alarms`` samples on average.
+    alpha : float
+        Per-window error level for ``BONFERRONI``, ``BENJAMINI_HOCHBERG`` and ``NONE``.
+    threshold : float, optional
+        A per-test p-value threshold to use instead of calibrating (e.g. from an earlier run's
+        ``processor.calibration``).
+    background : bool
+        Test in a daemon thread (default). ``False``: :meth:`update` tests inline on schedule
+        (deterministic; for tests, notebooks and batch jobs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(7)
+    >>> drift = DriftProcessor.fit(rng.normal(size=(2000, 3)), ["a", "b", "c"], window_size=200,
+    ...                            long_window_size=0, check_every=50, correction=Correction.BONFERRONI,
+    ...                            background=False)
+    >>> for row in rng.normal(size=(400, 3)):
+    ...     _ = drift.update(row)
+    >>> drift.drift_detected
+    False
+    >>> for row in rng.normal(size=(200, 3)) + [0, 1.0, 0]:
+    ...     _ = drift.update(row)
+    >>> drift.drift_detected, drift.report.drifted
+    (True, ('b',))
+    """
+
+    def __init__(self, reference: ReferenceProfile, *, window_size: int = 1000, long_window_size: int = 5000,
+                 check_every: int = 100, check_interval: float | None = 30.0,
+                 correction: Correction = Correction.CALIBRATED, alpha: float = 0.05,
+                 expected_samples_between_false_alarms: float = 10_000_000, threshold: float | None = None,
+                 calibration_blocks: int = 40, seed: int = 0, distances: bool = True, background: bool = True) -> None:
+        if window_size < 10:
+            raise ValueError(f"window_size must be at least 10, got {window_size}.")
+        if long_window_size and long_window_size <= window_size:
+            raise ValueError("long_window_size must be larger than window_size (or 0 to turn it off).")
+        if check_every < 1:
+            raise ValueError(f"check_every must be at least 1, got {check_every}.")
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be between 0 and 1, got {alpha}.")
+        if not isinstance(correction, Correction):
+            raise TypeError(f"correction must be a Correction, got {correction!r}.")
+        self.reference = reference
+        self.window_size, self.long_window_size = window_size, long_window_size or 0
+        self.check_every, self.check_interval = check_every, check_interval
+        self.correction, self.alpha = correction, alpha
+        self.expected_samples_between_false_alarms = expected_samples_between_false_alarms
+        self.calibration_blocks, self.seed, self.distances = calibration_blocks, seed, distances
+        self.background = background
+        self.calibration: Calibration | None = None
+        self._threshold = threshold
+        self._schedule = schedule(window_size, self.long_window_size, check_every)
+        names = list(reference.feature_names)
+        self.columns = Columns(np.array([names.index(n) for n in reference.numeric_names], dtype=int),
+                               np.array([names.index(n) for n in reference.categorical_names], dtype=int))
+        self._with_prediction = PREDICTION in names
+        self._with_confidence = CONFIDENCE in names
+        self._input_names = [n for n in names if n not in (PREDICTION, CONFIDENCE)]
+        if names[len(self._input_names):] != [n for n in (PREDICTION, CONFIDENCE) if n in names]:
+            raise ValueError(f"{PREDICTION} and {CONFIDENCE} must be the reference's last columns.")
+        self._categorical_codes = [(names.index(n), {c: float(i) for i, c in enumerate(reference.categories[n])})
+                                   for n in reference.categorical_names]
+        self.wrong_length = 0
+        self.ring = RingBuffer(max(window_size, self.long_window_size), len(names))
+        self.fleet = FleetCounts(reference)
+        self._p_values = KSPValues()
+        self._report: DriftReport | None = None
+        self._checked_at = 0
+        self._binned_at = 0
+        self._listeners: list[Any] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors = 0
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def fit(cls, reference: Any, feature_names: Sequence[str] | None = None, *,
+            categorical: Iterable[str] | None = None, predictions: Any = None, confidences: Any = None,
+            **kwargs: Any) -> DriftProcessor:
+        """Fit the reference profile (features, and optionally the model's predictions and
+        confidences on the same rows) and build a processor with ``kwargs``."""
+        columns: dict[str, Any]
+        if isinstance(reference, Mapping):
+            columns = dict(reference)
+        else:
+            array = np.asarray(reference)
+            names = list(feature_names) if feature_names is not None else [f"f{i}" for i in range(array.shape[1])]
+            columns = {name: array[:, i] for i, name in enumerate(names)}
+        forced = set(categorical or ())
+        if predictions is not None:
+            values = np.asarray(predictions)
+            columns[PREDICTION] = values
+            if values.dtype.kind in "OUSbi":
+                forced.add(PREDICTION)
+        if confidences is not None:
+            columns[CONFIDENCE] = np.asarray(confidences, dtype=float)
+        return cls(ReferenceProfile.fit(columns, categorical=forced), **kwargs)
+
+    # ------------------------------------------------------------------ request path
+    def feed(self, features: Any, prediction: Any = None, confidence: Any = None) -> None:
+        """Queue one sample: one row written into the ring buffer. Never raises."""
+        try:
+            row = self._row(features, prediction, confidence)
+            try:
+                self.ring.append(row)
+            except (TypeError, ValueError):             # None, text: written as NaN, left out of tests
+                self.ring.append([_number(v) for v in row])
+        except Exception:  # noqa: BLE001 - a broken payload must not reach the model
+            self.errors += 1
+            return
+        if self.background:
+            if self._thread is None:
+                self.start()
+            if self.ring.total - self._checked_at >= self.check_every:
+                self._wake.set()
+
+    def update(self, features: Any, prediction: Any = None, confidence: Any = None) -> DriftProcessor:
+        """River-style: feed one sample and, without a background thread, test when it is due."""
+        self.feed(features, prediction, confidence)
+        if not self.background and self.ring.total - self._checked_at >= self.check_every:
+            self.check()
+        return self
+
+    def _row(self, features: Any, prediction: Any, confidence: Any) -> list[Any]:
+        inputs = self._input_names
+        if isinstance(features, Mapping):
+            values = [features.get(name) for name in inputs]
+        else:
+            values = features.tolist() if hasattr(features, "tolist") else list(features)
+            if len(values) != len(inputs):          # misaligned: every feature of the row is missing
+                self.wrong_length += 1
+                values = [None] * len(inputs)
+        if self._with_prediction:
+            values.append(prediction)
+        if self._with_confidence:
+            values.append(confidence)
+        for position, codes in self._categorical_codes:
+            raw = values[position]
+            values[position] = None if raw is None else codes.get(str(raw), -1.0)
+        return values
+
+    # ------------------------------------------------------------------ checks
+    @property
+    def report(self) -> DriftReport | None:
+        """The last check's results (``None`` until the short window is full)."""
+        return self._report
+
+    @property
+    def drift_detected(self) -> bool:
+        return self._report is not None and self._report.drift_detected
+
+    @property
+    def threshold(self) -> float | None:
+        if self.correction is Correction.CALIBRATED and self._threshold is None:
+            self.calibrate()
+        return self._threshold
+
+    def calibrate(self) -> Calibration:
+        self.calibration = calibrate(self.reference, self.window_size, self.long_window_size, self.check_every,
+                                     self.expected_samples_between_false_alarms, self.calibration_blocks,
+                                     self.seed, self._p_values)
+        self._threshold = self.calibration.threshold
+        return self.calibration
+
+    def check(self) -> DriftReport | None:
+        """Test the windows that are due now, on the calling thread."""
+        total = self.ring.total
+        self._checked_at = total
+        self._bin_new_samples(total)
+        if total < self.window_size:
+            return self._report
+        threshold = self.threshold if self.correction is Correction.CALIBRATED else None
+        windows = self.ring.latest()
+        merged: dict[str, FeatureDrift] = {}
+        for size, every in self._schedule:
+            if len(windows) < size or (size != self.window_size and total % every >= self.check_every):
+                continue
+            stats = evaluate(self.reference, self.columns, windows[-size:], self._p_values, self.distances)
+            flags = reject(stats.p_value, self.alpha, self.correction, threshold)
+            for j, name in enumerate(stats.names):
+                result = FeatureDrift(name, stats.methods[j], float(stats.statistic[j]), float(stats.p_value[j]),
+                                      bool(flags[j]), int(stats.valid[j]), float(stats.psi[j]),
+                                      float(stats.jensen_shannon[j]), float(stats.wasserstein[j]))
+                previous = merged.get(name)
+                if previous is None or result.drift_detected and not previous.drift_detected:
+                    merged[name] = result
+        if self._report is not None:        # a long window not due now keeps its last verdict
+            for feature in self._report.features:
+                held = merged.get(feature.name)
+                if held is not None and feature.drift_detected and not held.drift_detected and \
+                        feature.window_size > self.window_size and self.long_window_size and \
+                        total % self._schedule[-1][1] >= self.check_every:
+                    merged[feature.name] = feature
+        tests = len(merged)
+        report = DriftReport(total, tuple(merged.values()), threshold_for(self.alpha, self.correction, tests, threshold),
+                             self.correction)
+        previous, self._report = self._report, report
+        for listener in self._listeners:
+            listener(previous, report)
+        return report
+
+    def on_check(self, listener: Any) -> None:
+        """Call ``listener(previous_report, report)`` after each check (in the checking thread)."""
+        self._listeners.append(listener)
+
+    def _bin_new_samples(self, total: int) -> None:
+        fresh = self.ring.since(self._binned_at) if total > self._binned_at else None
+        self._binned_at = total
+        if fresh is not None and len(fresh):
+            self.fleet.add(fresh, self.columns)
+
+    # ------------------------------------------------------------------ background thread
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="otel_ml-drift", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        if self.correction is Correction.CALIBRATED and self._threshold is None:
+            self._guarded(self.calibrate)
+        last = time.monotonic()
+        while not self._stop.is_set():
+            self._wake.wait(self.check_interval or 1.0)
+            self._wake.clear()
+            due = self.ring.total - self._checked_at >= self.check_every
+            timed = self.check_interval is not None and time.monotonic() - last >= self.check_interval
+            if (due or timed) and self.ring.total > self._checked_at:
+                last = time.monotonic()
+                self._guarded(self.check)
+
+    def _guarded(self, fn: Any) -> None:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001
+            self.errors += 1
+            _logger.exception("otel_ml drift check failed; the next check will try again")
+
+    def force_flush(self) -> None:
+        """Run a check now (on the calling thread) if samples arrived since the last one."""
+        if self.ring.total > self._checked_at:
+            self._guarded(self.check)
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

@@ -1,0 +1,63 @@
+"""What a drift check found, as frozen dataclasses."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+
+class Correction(enum.Enum):
+    """How the per-feature tests of one check are turned into alarms.
+
+    ``CALIBRATED`` (the default) sets one per-test p-value threshold at fit time so that, with
+    checks repeated on overlapping windows, the expected run between false alarms is what the
+    user asked for (``expected_samples_between_false_alarms``). The others control the error of
+    one check of one window: ``BONFERRONI`` (family-wise, p <= alpha / tests),
+    ``BENJAMINI_HOCHBERG`` (false discovery rate alpha; family-wise alpha when nothing drifts) and
+    ``NONE`` (the textbook p <= alpha per feature, which with 20 features alarms on most windows).
+    """
+
+    NONE = "none"
+    BONFERRONI = "bonferroni"
+    BENJAMINI_HOCHBERG = "benjamini_hochberg"
+    CALIBRATED = "calibrated"
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature (or the model's prediction or confidence) in one check."""
+
+    name: str
+    method: str                  # "ks" (numeric) or "chi2" (categorical)
+    statistic: float             # KS D, or the chi-squared statistic
+    p_value: float
+    drift_detected: bool
+    window_size: int             # values tested (NaN, inf and missing values are left out)
+    psi: float
+    jensen_shannon: float
+    wasserstein: float = math.nan    # numeric only, in reference standard deviations
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """All features of one check; ``drift_detected`` when any feature drifted."""
+
+    samples_seen: int
+    features: tuple[FeatureDrift, ...]
+    threshold: float             # the per-test p-value threshold used
+    correction: Correction
+
+    @property
+    def drift_detected(self) -> bool:
+        return any(f.drift_detected for f in self.features)
+
+    @property
+    def drifted(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.features if f.drift_detected)
+
+    def __getitem__(self, name: str) -> FeatureDrift:
+        for feature in self.features:
+            if feature.name == name:
+                return feature
+        raise KeyError(name)

@@ -1,0 +1,123 @@
+"""Drift results as OpenTelemetry: gauges per feature, fleet counters, and events on state flips.
+
+Gauges (read from the last check at export time): ``ml.drift.statistic`` and ``ml.drift.p_value``
+(attribute ``ml.drift.method``: the test, ``ks`` or ``chi2``, and the distances ``psi``,
+``wasserstein``, ``jensen_shannon`` on the statistic), ``ml.drift.detected`` (0 or 1),
+``ml.drift.window.size`` and ``ml.drift.threshold``. When a feature starts or stops drifting,
+one span ``drift <model>`` carries an event per flipped feature and one log record per flip is
+emitted inside it (event name ``ml.drift``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Iterable
+
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from otel_ml import logs, semconv
+from otel_ml.drift.fleet import FleetCounts
+from otel_ml.drift.processor import DriftProcessor
+from otel_ml.drift.result import DriftReport
+from otel_ml.version import __version__
+
+_DISTANCES = ("psi", "wasserstein", "jensen_shannon")
+
+
+class DriftTelemetry:
+    """Publishes a :class:`DriftProcessor`'s results for model ``name`` / ``version``."""
+
+    def __init__(self, processor: DriftProcessor, name: str, version: str, *,
+                 tracer_provider: Any = None, meter_provider: Any = None, logger_provider: Any = None) -> None:
+        self.processor = processor
+        self.base = {semconv.ML_MODEL_NAME: name, semconv.ML_MODEL_VERSION: version}
+        self._tracer = trace.get_tracer("otel_ml.drift", __version__, tracer_provider)
+        self._logger = logs.prediction_logger(logger_provider)
+        meter = metrics.get_meter("otel_ml.drift", __version__, meter_provider)
+        self._gauges = semconv.create_ml_drift_gauges(meter, self._statistics, self._p_values, self._detected,
+                                                      self._window_sizes, self._threshold)
+        quantiles, categories = processor.fleet.observe(self.base)
+        semconv.create_ml_feature_quantile(meter, quantiles)
+        semconv.create_ml_feature_category_count(meter, categories)
+        self._duration = semconv.create_ml_drift_check_duration(meter)
+        self._span_name = f"drift {name}"
+        processor.on_check(self._on_check)
+        self._last_check_started = time.perf_counter()
+
+    def _report(self) -> DriftReport | None:
+        return self.processor.report
+
+    def _feature_attributes(self, name: str, method: str | None = None) -> dict[str, str]:
+        attributes = {**self.base, semconv.ML_FEATURE_NAME: name}
+        if method is not None:
+            attributes[semconv.ML_DRIFT_METHOD] = method
+        return attributes
+
+    def _statistics(self, _options: CallbackOptions) -> Iterable[Observation]:
+        report = self._report()
+        if report is None:
+            return []
+        out = []
+        for f in report.features:
+            for method, value in ((f.method, f.statistic), *((d, getattr(f, d)) for d in _DISTANCES)):
+                if math.isfinite(value):
+                    out.append(Observation(value, self._feature_attributes(f.name, method)))
+        return out
+
+    def _p_values(self, _options: CallbackOptions) -> Iterable[Observation]:
+        report = self._report()
+        return [] if report is None else [Observation(f.p_value, self._feature_attributes(f.name, f.method))
+                                          for f in report.features if math.isfinite(f.p_value)]
+
+    def _detected(self, _options: CallbackOptions) -> Iterable[Observation]:
+        report = self._report()
+        return [] if report is None else [Observation(int(f.drift_detected), self._feature_attributes(f.name))
+                                          for f in report.features]
+
+    def _window_sizes(self, _options: CallbackOptions) -> Iterable[Observation]:
+        report = self._report()
+        return [] if report is None else [Observation(f.window_size, self._feature_attributes(f.name))
+                                          for f in report.features]
+
+    def _threshold(self, _options: CallbackOptions) -> Iterable[Observation]:
+        report = self._report()
+        return [] if report is None or not math.isfinite(report.threshold) else \
+            [Observation(report.threshold, self.base)]
+
+    def _on_check(self, previous: DriftReport | None, report: DriftReport) -> None:
+        before = {f.name: f.drift_detected for f in previous.features} if previous is not None else {}
+        flipped = [f for f in report.features if f.drift_detected != before.get(f.name, False)]
+        if not flipped:
+            return
+        span = self._tracer.start_span(self._span_name, attributes={**self.base, "ml.drift.flipped": len(flipped)})
+        with trace.use_span(span, end_on_exit=True):
+            for f in flipped:
+                state = "detected" if f.drift_detected else "resolved"
+                details = {**self._feature_attributes(f.name, f.method), "ml.drift.state": state,
+                           "ml.drift.statistic": f.statistic, "ml.drift.p_value": f.p_value,
+                           "ml.drift.psi": f.psi, "ml.drift.window.size": f.window_size}
+                span.add_event(f"ml.drift.{state}", details)
+                self._logger.emit(body=f"drift {state} on feature {f.name}", event_name="ml.drift",
+                                  severity_number=logs.WARN if f.drift_detected else logs.INFO,
+                                  severity_text="WARN" if f.drift_detected else "INFO", attributes=details)
+
+
+def instrument_processor(processor: DriftProcessor, name: str, version: str, **providers: Any) -> DriftTelemetry:
+    """Export ``processor``'s results (and time its checks) on the given or global providers."""
+    telemetry = DriftTelemetry(processor, name, version, **providers)
+    check = processor.check
+
+    def timed_check() -> Any:
+        started = time.perf_counter()
+        try:
+            return check()
+        finally:
+            telemetry._duration.record(time.perf_counter() - started, telemetry.base)
+
+    processor.check = timed_check  # type: ignore[method-assign]
+    return telemetry
+
+
+__all__ = ["DriftTelemetry", "FleetCounts", "instrument_processor"]
