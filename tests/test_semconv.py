@@ -23,7 +23,7 @@ def test_every_metric_is_in_the_readme_with_its_prometheus_name():
     rows = readme_rows()
     assert set(rows) == set(semconv.ALL_METRICS)
     for name, prometheus in rows.items():
-        family = semconv.prometheus_name(name, "s" if name == semconv.ML_PREDICTION_DURATION else None)
+        family = semconv.prometheus_name(name)
         assert prometheus in (family, f"{family}_bucket"), name
 
 
@@ -36,6 +36,9 @@ def test_factories_create_instruments_with_the_registered_names():
         semconv.create_ml_business_events(meter), semconv.create_ml_business_value(meter),
         semconv.create_ml_feature_invalid(meter), semconv.create_ml_monitor_problems(meter),
         semconv.create_ml_predictions(meter, []), semconv.create_ml_prediction_active(meter, []),
+        *semconv.create_ml_drift_gauges(meter, *[lambda _o: []] * 5), semconv.create_ml_drift_check_duration(meter),
+        semconv.create_ml_feature_quantile(meter, lambda _o: []),
+        semconv.create_ml_feature_category_count(meter, lambda _o: []),
     ]
     assert sorted(i.name for i in created) == sorted(semconv.ALL_METRICS)
 

@@ -166,6 +166,18 @@ class DriftProcessor:
             if self.ring.total - self._checked_at >= self.check_every:
                 self._wake.set()
 
+    def feed_many(self, rows: np.ndarray) -> None:
+        """Append a batch of numeric rows (n, columns) already in reference column order, e.g. a
+        batch prediction's inputs. Without a background thread, call :meth:`check` yourself."""
+        rows = np.asarray(rows, dtype=float)
+        if rows.ndim != 2 or rows.shape[1] != self.ring.width:
+            raise ValueError(f"feed_many takes rows of {self.ring.width} values, got shape {rows.shape}.")
+        self.ring.extend(rows)
+        if self.background:
+            if self._thread is None:
+                self.start()
+            self._wake.set()
+
     def update(self, features: Any, prediction: Any = None, confidence: Any = None) -> DriftProcessor:
         """River-style: feed one sample and, without a background thread, test when it is due."""
         self.feed(features, prediction, confidence)

@@ -36,6 +36,17 @@ class RingBuffer:
             self._next = (self._next + 1) % self.capacity
             self.total += 1
 
+    def extend(self, rows: np.ndarray) -> None:
+        """Append many rows (a 2-D array) at once."""
+        rows = np.asarray(rows, dtype=float)[-self.capacity:]
+        with self._lock:
+            count = len(rows)
+            first = min(count, self.capacity - self._next)
+            self._rows[self._next:self._next + first] = rows[:first]
+            self._rows[:count - first] = rows[first:]
+            self._next = (self._next + count) % self.capacity
+            self.total += count
+
     def __len__(self) -> int:
         return min(self.total, self.capacity)
 
