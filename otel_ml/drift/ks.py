@@ -156,3 +156,7 @@ def _scipy_p_value(n: int, m: int, h: int, lcm: int) -> float:
 
     big, small = max(n, m), min(n, m)
     return float(np.clip(kstwo.sf(d, np.round(big * small / (big + small))), 0, 1))
+
+
+SHARED_P_VALUES = KSPValues()
+"""One process-wide cache: a p-value depends only on (n, m, h), whatever the data."""

@@ -24,7 +24,7 @@ from otel_ml.drift._check import Columns, evaluate
 from otel_ml.drift.calibration import Calibration, calibrate, schedule
 from otel_ml.drift.correction import reject, threshold_for
 from otel_ml.drift.fleet import FleetCounts
-from otel_ml.drift.ks import KSPValues
+from otel_ml.drift.ks import SHARED_P_VALUES
 from otel_ml.drift.reference import ReferenceProfile
 from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
@@ -114,7 +114,7 @@ class DriftProcessor:
         self.wrong_length = 0
         self.ring = RingBuffer(max(window_size, self.long_window_size), len(names))
         self.fleet = FleetCounts(reference)
-        self._p_values = KSPValues()
+        self._p_values = SHARED_P_VALUES
         self._report: DriftReport | None = None
         self._checked_at = 0
         self._binned_at = 0
