@@ -63,10 +63,17 @@ class LogQueue:
             if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
                 return
             self._pid = os.getpid()
-            self._items = deque(self._items)     # a forked child gets a fresh, unlocked deque
             thread = threading.Thread(target=self._run, name="otel_ml-logs", daemon=True)
             thread.start()
             self._thread = thread
+
+    def _reset_after_fork(self) -> None:
+        """In a forked child: the parent's thread is gone and its locks may be held forever."""
+        self._drain_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._items = deque(self._items)
+        self._thread = None
+        self._pid = os.getpid()
 
     def _run(self) -> None:
         while True:
@@ -89,6 +96,15 @@ class LogQueue:
                 emitted += 1
                 if emitted % _YIELD_EVERY == 0:
                     time.sleep(0)  # hand the GIL back, so a waiting prediction is not held for long
+
+
+def _reset_all_after_fork() -> None:
+    for queue in list(_QUEUES):
+        queue._reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_all_after_fork)
 
 
 @atexit.register

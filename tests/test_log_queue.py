@@ -49,22 +49,40 @@ def test_a_failing_emit_is_counted_and_the_rest_still_go_out():
     assert (emitted, sum(dropped)) == ([0, 2], 1)
 
 
-def test_a_forked_child_gets_its_own_worker():
+def test_a_fork_while_the_parent_is_draining_does_not_deadlock_the_child():
+    """The parent's drain thread holds the queue's lock (inside emit) at the moment of the fork;
+    the child must still emit its own records."""
     read_end, write_end = os.pipe()
-    queue = LogQueue(lambda **r: os.write(write_end, b"%d" % r["n"]), on_drop=lambda n: None, interval=0.01)
+    draining = threading.Event()
+
+    def emit(**record):
+        if os.getpid() == parent:
+            draining.set()
+            time.sleep(0.5)                       # hold the drain lock across the fork
+        os.write(write_end, b"%d" % record["n"])
+
+    parent = os.getpid()
+    queue = LogQueue(emit, on_drop=lambda n: None, interval=0.01)
     queue.put({"n": 1})
-    deadline = time.monotonic() + 5
-    while queue._items and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert draining.wait(5)
     pid = os.fork()
-    if pid == 0:                                   # child: the parent's thread does not exist here
+    if pid == 0:
         queue.put({"n": 2})
         end = time.monotonic() + 5
         while queue._items and time.monotonic() < end:
             time.sleep(0.01)
         os._exit(0 if not queue._items else 1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    deadline = time.monotonic() + 10
+    while True:                                   # bounded: a deadlocked child is killed, not waited on
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if not done:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert done and os.waitstatus_to_exitcode(status) == 0, "the child deadlocked"
+    time.sleep(0.6)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as f:
-        assert f.read() == b"12"
+        assert sorted(f.read()) == sorted(b"12")

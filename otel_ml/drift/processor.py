@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
+import weakref
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -30,6 +32,7 @@ from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
 
 _logger = logging.getLogger(__name__)
+_PROCESSORS: weakref.WeakSet[DriftProcessor] = weakref.WeakSet()
 PREDICTION = "(prediction)"
 """Column name of the model's output (its label or value) in drift results."""
 CONFIDENCE = "(confidence)"
@@ -123,6 +126,7 @@ class DriftProcessor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors = 0
+        _PROCESSORS.add(self)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -311,6 +315,20 @@ class DriftProcessor:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def _reset_after_fork() -> None:
+    """A forked child (a gunicorn worker) starts its own drift thread and owns fresh locks."""
+    for processor in list(_PROCESSORS):
+        processor._thread = None
+        processor._wake = threading.Event()
+        processor._stop = threading.Event()
+        processor.ring._lock = threading.Lock()
+        processor.fleet._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _number(value: Any) -> float:
