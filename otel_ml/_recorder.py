@@ -17,6 +17,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_ml import logs, semconv
 from otel_ml._attributes import BoundedValues, ModelAttributes
 from otel_ml._log_queue import LogQueue
+from otel_ml._observables import observe
 from otel_ml._problems import Problems
 from otel_ml._tally import PredictionTally
 from otel_ml.features import FeatureCapture, FeatureCheck
@@ -57,8 +58,8 @@ class PredictionRecorder:
         self.confidence = semconv.create_ml_prediction_confidence(meter)
         self.value = semconv.create_ml_prediction_value(meter, value_unit, value_buckets)
         self.feature_invalid = semconv.create_ml_feature_invalid(meter)
-        semconv.create_ml_predictions(meter, [self.tally.observe_counts])
-        semconv.create_ml_prediction_active(meter, [self.tally.observe_active])
+        observe(meter, semconv.ML_PREDICTIONS, semconv.create_ml_predictions, self.tally.observe_counts)
+        observe(meter, semconv.ML_PREDICTION_ACTIVE, semconv.create_ml_prediction_active, self.tally.observe_active)
         self.feature_hook: Callable[[Any, Prediction], None] | None = None
         self.log_queue = LogQueue(self.logger.emit, lambda n: problems.report("log_queue_full", count=True))
 

@@ -124,7 +124,7 @@ class ModelMonitor:
 
             self._drift_telemetry = instrument_processor(drift, name, str(version), tracer_provider=tracer_provider,
                                                          meter_provider=meter_provider, logger_provider=logger_provider)
-            self._recorder.feature_hook = lambda features, p: drift.feed(
+            self._recorder.feature_hook = lambda features, p: drift.update(
                 features, p.label if p.label is not None else p.value, p.confidence)
 
     # ------------------------------------------------------------------ identity

@@ -210,17 +210,19 @@ def create_ml_monitor_problems(meter: Meter) -> Counter:
     )
 
 
-def create_ml_drift_gauges(meter: Meter, statistic: CallbackT, p_value: CallbackT, detected: CallbackT,
-                           window_size: CallbackT, threshold: CallbackT) -> list[object]:
-    """The per-feature drift gauges, read from the drift processor's last check."""
-    return [
-        meter.create_observable_gauge(ML_DRIFT_STATISTIC, [statistic], description="Drift statistic or distance."),
-        meter.create_observable_gauge(ML_DRIFT_P_VALUE, [p_value], description="Drift test p-value."),
-        meter.create_observable_gauge(ML_DRIFT_DETECTED, [detected], description="1 while the feature is drifted."),
-        meter.create_observable_gauge(ML_DRIFT_WINDOW_SIZE, [window_size], unit="{value}",
-                                      description="Valid values in the tested window."),
-        meter.create_observable_gauge(ML_DRIFT_THRESHOLD, [threshold], description="Per-test p-value threshold."),
-    ]
+_DRIFT_GAUGES: Final = {
+    ML_DRIFT_STATISTIC: ("", "Drift statistic or distance."),
+    ML_DRIFT_P_VALUE: ("", "Drift test p-value."),
+    ML_DRIFT_DETECTED: ("", "1 while the feature is drifted."),
+    ML_DRIFT_WINDOW_SIZE: ("{value}", "Valid values in the tested window."),
+    ML_DRIFT_THRESHOLD: ("", "Per-test p-value threshold."),
+}
+
+
+def create_ml_drift_gauge(meter: Meter, name: str, callbacks: Sequence[CallbackT]) -> object:
+    """One of the per-feature drift gauges (``ML_DRIFT_*``), read from the processor's last check."""
+    unit, description = _DRIFT_GAUGES[name]
+    return meter.create_observable_gauge(name, callbacks, unit=unit, description=description)
 
 
 def create_ml_drift_check_duration(meter: Meter) -> Histogram:

@@ -174,3 +174,16 @@ def test_set_version_moves_new_predictions_to_the_new_version(sinks):
         p.record("a")
     assert sinks.value("ml.predictions", ml__model__version="v1") == 1
     assert sinks.value("ml.predictions", ml__model__version="v2") == 1
+
+
+def test_two_models_in_one_process_both_report(sinks):
+    """The SDK keeps only the first observable instrument of a name per meter; both monitors'
+    counts must still come through."""
+    fraud, churn = sinks.monitor("fraud"), sinks.monitor("churn")
+    for monitor, n in ((fraud, 2), (churn, 3)):
+        for _ in range(n):
+            with monitor.predict() as p:
+                p.record("x")
+    assert sinks.value("ml.predictions", ml__model__name="fraud") == 2
+    assert sinks.value("ml.predictions", ml__model__name="churn") == 3
+    assert {p.attributes["ml.model.name"] for p in sinks.points("ml.prediction.active")} == {"fraud", "churn"}

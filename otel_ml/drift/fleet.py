@@ -43,6 +43,7 @@ class FleetCounts:
         self.category_counts = {name: np.zeros(len(reference.categories[name]) + 1, dtype=np.int64)
                                 for name in reference.categorical_names}
         self.invalid_counts = np.zeros(len(reference.feature_names), dtype=np.int64)
+        self.missed = 0      # samples overwritten in the ring buffer before they were binned
         self._lock = threading.Lock()
 
     def add(self, rows: np.ndarray, columns: Any) -> None:

@@ -183,7 +183,8 @@ class DriftProcessor:
             self._wake.set()
 
     def update(self, features: Any, prediction: Any = None, confidence: Any = None) -> DriftProcessor:
-        """River-style: feed one sample and, without a background thread, test when it is due."""
+        """River-style: feed one sample and, without a background thread, test when it is due
+        (inline, on the caller's thread: for tests, notebooks and batch jobs)."""
         self.feed(features, prediction, confidence)
         if not self.background and self.ring.total - self._checked_at >= self.check_every:
             self.check()
@@ -272,9 +273,13 @@ class DriftProcessor:
         self._listeners.append(listener)
 
     def _bin_new_samples(self, total: int) -> None:
-        fresh = self.ring.since(self._binned_at) if total > self._binned_at else None
+        arrived = total - self._binned_at
+        if arrived <= 0:
+            return
+        fresh = self.ring.since(self._binned_at)
         self._binned_at = total
-        if fresh is not None and len(fresh):
+        self.fleet.missed += arrived - len(fresh)   # overwritten before the thread got to them
+        if len(fresh):
             self.fleet.add(fresh, self.columns)
 
     # ------------------------------------------------------------------ background thread

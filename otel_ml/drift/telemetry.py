@@ -18,6 +18,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from otel_ml import logs, semconv
+from otel_ml._observables import observe
 from otel_ml.drift.fleet import FleetCounts
 from otel_ml.drift.processor import DriftProcessor
 from otel_ml.drift.result import DriftReport
@@ -36,15 +37,27 @@ class DriftTelemetry:
         self._tracer = trace.get_tracer("otel_ml.drift", __version__, tracer_provider)
         self._logger = logs.prediction_logger(logger_provider)
         meter = metrics.get_meter("otel_ml.drift", __version__, meter_provider)
-        self._gauges = semconv.create_ml_drift_gauges(meter, self._statistics, self._p_values, self._detected,
-                                                      self._window_sizes, self._threshold)
-        quantiles, categories = processor.fleet.observe(self.base)
-        semconv.create_ml_feature_quantile(meter, quantiles)
-        semconv.create_ml_feature_category_count(meter, categories)
+        for name, callback in ((semconv.ML_DRIFT_STATISTIC, self._statistics), (semconv.ML_DRIFT_P_VALUE, self._p_values),
+                               (semconv.ML_DRIFT_DETECTED, self._detected),
+                               (semconv.ML_DRIFT_WINDOW_SIZE, self._window_sizes),
+                               (semconv.ML_DRIFT_THRESHOLD, self._threshold)):
+            observe(meter, name, lambda m, callbacks, n=name: semconv.create_ml_drift_gauge(m, n, callbacks), callback)
+        self._quantiles, self._categories = processor.fleet.observe(self.base)
+        observe(meter, semconv.ML_FEATURE_QUANTILE,
+                lambda m, callbacks: semconv.create_ml_feature_quantile(m, callbacks[0]), self._observe_quantiles)
+        observe(meter, semconv.ML_FEATURE_CATEGORY_COUNT,
+                lambda m, callbacks: semconv.create_ml_feature_category_count(m, callbacks[0]),
+                self._observe_categories)
         self._duration = semconv.create_ml_drift_check_duration(meter)
         self._span_name = f"drift {name}"
         processor.on_check(self._on_check)
         self._last_check_started = time.perf_counter()
+
+    def _observe_quantiles(self, options: CallbackOptions) -> Iterable[Observation]:
+        return self._quantiles(options)
+
+    def _observe_categories(self, options: CallbackOptions) -> Iterable[Observation]:
+        return self._categories(options)
 
     def _report(self) -> DriftReport | None:
         return self.processor.report

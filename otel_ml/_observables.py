@@ -1,0 +1,49 @@
+"""One observable instrument per meter and name, fed by every live source.
+
+The SDK returns the first instrument when a name is registered twice on one meter, and drops
+the second registration's callbacks. Two monitors (two models served by one process, or a model
+and its drift processor) would then lose the second one's counts. So each observable instrument
+is created once per meter, with a callback that asks every live source in turn; sources are
+held weakly, so a monitor that is gone stops reporting.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Callable, Iterable
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+_lock = threading.Lock()
+_hubs: weakref.WeakKeyDictionary[Any, dict[str, _Hub]] = weakref.WeakKeyDictionary()
+
+
+class _Hub:
+    def __init__(self) -> None:
+        self.sources: list[Callable[[], Callable[[CallbackOptions], Iterable[Observation]] | None]] = []
+
+    def __call__(self, options: CallbackOptions) -> Iterable[Observation]:
+        out: list[Observation] = []
+        alive = []
+        for ref in list(self.sources):
+            callback = ref()
+            if callback is None:
+                continue
+            alive.append(ref)
+            out.extend(callback(options))
+        self.sources = alive
+        return out
+
+
+def observe(meter: Meter, name: str, create: Callable[[Meter, list[Any]], Any],
+            callback: Callable[[CallbackOptions], Iterable[Observation]]) -> None:
+    """Have ``callback`` report on instrument ``name`` of ``meter``, created by ``create`` once."""
+    ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else (lambda: callback)
+    with _lock:
+        hubs = _hubs.setdefault(meter, {})
+        hub = hubs.get(name)
+        if hub is None:
+            hub = hubs[name] = _Hub()
+            create(meter, [hub])
+        hub.sources.append(ref)

@@ -1,0 +1,73 @@
+"""Fleet-level drift: two worker processes -> VictoriaMetrics; vmalert evaluates
+grafana/rules/drift.yml; the recorded PSI is near 0 without drift and above 0.2 with it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration import servers
+
+pytestmark = pytest.mark.integration
+APP = Path(__file__).parent / "apps" / "fleet_worker.py"
+RULES = servers.ROOT / "grafana" / "rules" / "drift.yml"
+
+
+@pytest.fixture(scope="module")
+def fleet(pipeline, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fleet")
+    endpoint = f"http://127.0.0.1:{pipeline.vm_port}/opentelemetry"
+    workers = [subprocess.Popen([sys.executable, str(APP), endpoint, str(seed)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
+    for worker in workers:
+        out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0 and "done" in out, err[-3000:]
+    # the same rules, evaluated every second instead of every minute
+    rules = tmp / "drift.yml"
+    rules.write_text(RULES.read_text().replace("interval: 1m", "interval: 1s"))
+    port = servers.free_port()
+    vm = f"http://127.0.0.1:{pipeline.vm_port}"
+    vmalert = servers.Process("vmalert", [
+        str(servers.STACK_BIN / "vmalert"), f"-rule={rules}", f"-datasource.url={vm}", f"-remoteWrite.url={vm}",
+        "-notifier.blackhole", "-evaluationInterval=1s", "-rule.evalDelay=0s", f"-httpListenAddr=127.0.0.1:{port}",
+        "-loggerLevel=WARN",
+    ], tmp)
+    try:
+        vmalert.wait_ready(lambda: servers.http_get(f"http://127.0.0.1:{port}/health"))
+        pipeline.vm.wait_for('ml:feature_psi{ml_model_name="fleet-shifted"}', timeout=90,
+                             predicate=lambda r: len(r) == 3)
+        pipeline.vm.wait_for('ml:feature_psi{ml_model_name="fleet-steady"}', timeout=30,
+                             predicate=lambda r: len(r) == 3)
+        yield pipeline.vm
+    finally:
+        vmalert.stop()
+
+
+def psi(vm, model):
+    return {r["metric"]["ml_feature_name"]: float(r["value"][1])
+            for r in vm.query(f'ml:feature_psi{{ml_model_name="{model}"}}')}
+
+
+def test_both_workers_feed_the_fleet_counts(fleet):
+    instances = fleet.query('count(count by (service_instance_id) (ml_feature_quantile_total{ml_model_name="fleet-steady"}))')
+    assert float(instances[0]["value"][1]) == 2
+    totals = fleet.query('sum by (ml_feature_name) (ml_feature_quantile_total{ml_model_name="fleet-steady"})')
+    assert {r["metric"]["ml_feature_name"]: float(r["value"][1]) for r in totals} == {"f0": 6000, "f1": 6000,
+                                                                                       "f2": 6000}
+
+
+def test_fleet_psi_is_near_zero_without_drift(fleet):
+    values = psi(fleet, "fleet-steady")
+    print("fleet PSI without drift:", values)
+    assert set(values) == {"f0", "f1", "f2"}
+    assert all(v < 0.02 for v in values.values()), values
+
+
+def test_fleet_psi_is_above_the_threshold_for_the_drifted_feature_only(fleet):
+    values = psi(fleet, "fleet-shifted")
+    print("fleet PSI, f0 moved by +1 sd:", values)
+    assert values["f0"] > 0.2, values
+    assert values["f1"] < 0.02 and values["f2"] < 0.02, values
