@@ -36,7 +36,7 @@ class WindowStats:
     wasserstein: np.ndarray
 
 
-def evaluate(reference: ReferenceProfile, columns: Columns, window: np.ndarray, p_values: KSPValues,
+def evaluate(reference: ReferenceProfile, columns: Columns, window: np.ndarray, p_values: KSPValues | None,
              distances: bool = True) -> WindowStats:
     """Statistics of every reference column over ``window`` (rows of the ring buffer)."""
     m = window.shape[0]
@@ -57,9 +57,9 @@ def evaluate(reference: ReferenceProfile, columns: Columns, window: np.ndarray, 
             stat[:k_num][clean] = ks_statistics(ref_clean, numeric if every else numeric[:, clean])
         for j in np.flatnonzero(~clean & (counts >= MIN_VALID_SHARE * m)):
             stat[j] = ks_statistic(reference.numeric_sorted[j], numeric[finite[:, j], j])
-        tested = np.flatnonzero(np.isfinite(stat[:k_num]))
-        for j in tested:
-            p[j] = p_values.p_value(float(stat[j]), n, int(counts[j]))
+        if p_values is not None:               # else KS p-values are left for FeatureDrift to compute
+            for j in np.flatnonzero(np.isfinite(stat[:k_num])):
+                p[j] = p_values.p_value(float(stat[j]), n, int(counts[j]))
         if distances:
             shares = decile_shares(reference.deciles, numeric)
             psi[:k_num] = psi_per_row(np.full(10, 0.1), shares)

@@ -119,6 +119,7 @@ class DriftProcessor:
         self.fleet = FleetCounts(reference)
         self._p_values = SHARED_P_VALUES
         self._report: DriftReport | None = None
+        self._critical: dict[tuple[float, int], float] = {}
         self._checked_at = 0
         self._binned_at = 0
         self._listeners: list[Any] = []
@@ -244,12 +245,15 @@ class DriftProcessor:
         for size, every in self._schedule:
             if len(windows) < size or (size != self.window_size and total % every >= self.check_every):
                 continue
-            stats = evaluate(self.reference, self.columns, windows[-size:], self._p_values, self.distances)
-            flags = reject(stats.p_value, self.alpha, self.correction, threshold)
+            by_p = self.correction is Correction.BENJAMINI_HOCHBERG
+            stats = evaluate(self.reference, self.columns, windows[-size:], self._p_values if by_p else None,
+                             self.distances)
+            flags = reject(stats.p_value, self.alpha, self.correction, threshold) if by_p else \
+                self._decide(stats, threshold)
             for j, name in enumerate(stats.names):
-                result = FeatureDrift(name, stats.methods[j], float(stats.statistic[j]), float(stats.p_value[j]),
-                                      bool(flags[j]), int(stats.valid[j]), float(stats.psi[j]),
-                                      float(stats.jensen_shannon[j]), float(stats.wasserstein[j]))
+                result = FeatureDrift(name, stats.methods[j], float(stats.statistic[j]), bool(flags[j]),
+                                      int(stats.valid[j]), float(stats.psi[j]), float(stats.jensen_shannon[j]),
+                                      float(stats.wasserstein[j]), self.reference.rows, float(stats.p_value[j]))
                 previous = merged.get(name)
                 if previous is None or result.drift_detected and not previous.drift_detected:
                     merged[name] = result
@@ -267,6 +271,29 @@ class DriftProcessor:
         for listener in self._listeners:
             listener(previous, report)
         return report
+
+    def _decide(self, stats: Any, calibrated: float | None) -> np.ndarray:
+        """p <= t without computing p: KS statistics against the critical D of threshold t."""
+        tested = np.isfinite(stats.statistic)
+        tests = int(tested.sum())
+        if self.correction is Correction.NONE:
+            t = self.alpha
+        elif self.correction is Correction.BONFERRONI:
+            t = self.alpha / max(tests, 1)
+        else:
+            t = float(calibrated)  # type: ignore[arg-type]
+        flags = np.zeros(len(stats.names), dtype=bool)
+        for j in np.flatnonzero(tested):
+            if stats.methods[j] == "ks":
+                key = (t, int(stats.valid[j]))
+                critical = self._critical.get(key)
+                if critical is None:
+                    critical = self._critical[key] = self._p_values.critical_statistic(t, self.reference.rows,
+                                                                                       int(stats.valid[j]))
+                flags[j] = stats.statistic[j] >= critical
+            else:
+                flags[j] = stats.p_value[j] <= t
+        return flags
 
     def on_check(self, listener: Any) -> None:
         """Call ``listener(previous_report, report)`` after each check (in the checking thread)."""

@@ -26,17 +26,32 @@ class Correction(enum.Enum):
 
 @dataclass(frozen=True)
 class FeatureDrift:
-    """One feature (or the model's prediction or confidence) in one check."""
+    """One feature (or the model's prediction or confidence) in one check.
+
+    A KS feature's p-value is computed when first read (``scipy.stats.ks_2samp``'s, from the
+    process-wide cache): the decision itself compares D with the critical value of the threshold.
+    """
 
     name: str
     method: str                  # "ks" (numeric) or "chi2" (categorical)
     statistic: float             # KS D, or the chi-squared statistic
-    p_value: float
     drift_detected: bool
     window_size: int             # values tested (NaN, inf and missing values are left out)
     psi: float
     jensen_shannon: float
     wasserstein: float = math.nan    # numeric only, in reference standard deviations
+    reference_size: int = 0
+    test_p_value: float = math.nan   # known at check time (chi-squared), else computed on reading
+
+    @property
+    def p_value(self) -> float:
+        if self.method != "ks" or not math.isnan(self.test_p_value):
+            return self.test_p_value
+        if not math.isfinite(self.statistic):
+            return math.nan
+        from otel_ml.drift.ks import SHARED_P_VALUES
+
+        return SHARED_P_VALUES.p_value(self.statistic, self.reference_size, self.window_size)
 
 
 @dataclass(frozen=True)
