@@ -57,9 +57,9 @@ def jensen_shannon_per_row(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 def wasserstein_per_row(reference_columns: np.ndarray, window: np.ndarray) -> np.ndarray:
     """1-D Wasserstein distance of each feature, in reference standard deviations.
 
-    ``reference_columns`` (k, n) sorted rows, ``window`` (m, k). Computed on the quantile
-    functions at ``m`` levels, which equals ``scipy.stats.wasserstein_distance`` when ``n`` is a
-    multiple of ``m`` and approximates it otherwise."""
+    ``reference_columns`` (k, n) sorted rows, ``window`` (m, k). Computed from the quantile
+    functions at the ``m`` mid-levels of the window (O(m) per feature instead of O(n + m)): an
+    approximation of ``scipy.stats.wasserstein_distance`` (within 0.2% in ``tests/drift``)."""
     k, n = reference_columns.shape
     m = window.shape[0]
     w = np.sort(window.T, axis=1)

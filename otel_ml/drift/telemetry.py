@@ -37,11 +37,11 @@ class DriftTelemetry:
         self._tracer = trace.get_tracer("otel_ml.drift", __version__, tracer_provider)
         self._logger = logs.prediction_logger(logger_provider)
         meter = metrics.get_meter("otel_ml.drift", __version__, meter_provider)
-        for name, callback in ((semconv.ML_DRIFT_STATISTIC, self._statistics), (semconv.ML_DRIFT_P_VALUE, self._p_values),
+        for gauge, callback in ((semconv.ML_DRIFT_STATISTIC, self._statistics), (semconv.ML_DRIFT_P_VALUE, self._p_values),
                                (semconv.ML_DRIFT_DETECTED, self._detected),
                                (semconv.ML_DRIFT_WINDOW_SIZE, self._window_sizes),
                                (semconv.ML_DRIFT_THRESHOLD, self._threshold)):
-            observe(meter, name, lambda m, callbacks, n=name: semconv.create_ml_drift_gauge(m, n, callbacks), callback)
+            observe(meter, gauge, lambda m, callbacks, g=gauge: semconv.create_ml_drift_gauge(m, g, callbacks), callback)
         self._quantiles, self._categories = processor.fleet.observe(self.base)
         observe(meter, semconv.ML_FEATURE_QUANTILE,
                 lambda m, callbacks: semconv.create_ml_feature_quantile(m, callbacks[0]), self._observe_quantiles)
