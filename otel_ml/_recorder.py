@@ -94,9 +94,12 @@ class PredictionRecorder:
                 self.problems.report("span_end_failed", exc=problem)
 
     def _emit(self, p: Prediction, span: Any, exc: BaseException | None, duration: float) -> None:
+        if p.batch is not None and exc is None and p.error_type is None:
+            self._emit_batch(p, span, duration)
+            return
         attributes: ModelAttributes = p._attributes
         if exc is not None or p.error_type is not None:
-            error_type = self.error_types.bound(p.error_type or type(exc).__name__)
+            error_type = self.error_types.bound(type(exc).__name__ if exc is not None else p.error_type)
             status, metric_attributes = "error", attributes.error(error_type)
         else:
             error_type, status, metric_attributes = None, "ok", attributes.ok
@@ -138,6 +141,34 @@ class PredictionRecorder:
         ))
         if self.feature_hook is not None and p.features is not None:
             self.feature_hook(p.features, p)
+
+    def _emit_batch(self, p: Prediction, span: Any, duration: float) -> None:
+        attributes: ModelAttributes = p._attributes
+        labels, confidences, values = p.batch  # type: ignore[misc]
+        rows = len(labels if labels is not None else values)
+        per_row = duration / max(rows, 1)
+        for i in range(rows):
+            label = self.labels.bound(labels[i]) if labels is not None else None
+            confidence = self._confidence(confidences[i]) if confidences is not None else None
+            value = self._value(values[i]) if values is not None else None
+            self.duration.record(per_row, attributes.ok)
+            if confidence is not None:
+                self.confidence.record(confidence, attributes.label(label) if label is not None else attributes.base)
+            if value is not None:
+                self.value.record(value, attributes.base)
+            self.tally.count(attributes, "ok", None, label)
+        self.tally.leave(attributes, None, None, None)
+        details: dict[str, Any] = {semconv.ML_PREDICTION_ID: p.id, semconv.ML_PREDICTION_STATUS: "ok",
+                                   semconv.ML_BATCH_SIZE: rows}
+        if span.is_recording():
+            span.set_attributes(details)
+        if self.log_sample_ratio >= 1.0 or random.random() < self.log_sample_ratio:
+            self._log(p, attributes, details, duration, None)
+        if self.feature_hook is not None and p.features is not None:
+            for i, row in enumerate(p.features):
+                p.label = labels[i] if labels is not None else (values[i] if values is not None else None)
+                p.confidence = confidences[i] if confidences is not None else None
+                self.feature_hook(row, p)
 
     def _log(self, p: Prediction, attributes: ModelAttributes, details: dict[str, Any], duration: float,
              exc: BaseException | None) -> None:

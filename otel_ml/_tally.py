@@ -35,10 +35,18 @@ class PredictionTally:
         with self._lock:
             self._active[attributes] = self._active.get(attributes, 0) + 1
 
-    def leave(self, attributes: ModelAttributes, status: str, error_type: str | None, label: str | None) -> None:
+    def leave(self, attributes: ModelAttributes, status: str | None, error_type: str | None,
+              label: str | None) -> None:
+        """One prediction ends (``status`` None: ended without being counted, e.g. a batch)."""
         key = (attributes, status, error_type, label)
         with self._lock:
             self._active[attributes] -= 1
+            if status is not None:
+                self._counts[key] = self._counts.get(key, 0) + 1
+
+    def count(self, attributes: ModelAttributes, status: str, error_type: str | None, label: str | None) -> None:
+        key = (attributes, status, error_type, label)
+        with self._lock:
             self._counts[key] = self._counts.get(key, 0) + 1
 
     def total(self) -> int:

@@ -165,6 +165,13 @@ class ModelMonitor:
             return monitored  # type: ignore[return-value]
         return decorate(func) if func is not None else decorate  # type: ignore[return-value]
 
+    def wrap(self, model: Any) -> Any:
+        """A proxy of a scikit-learn style ``model``: ``predict`` / ``predict_proba`` are monitored
+        (one span per call, one prediction per row), everything else is the model's own."""
+        from otel_ml.wrapper import MonitoredModel
+
+        return MonitoredModel(model, self)
+
     def force_flush(self) -> None:
         """Emit the prediction log records still queued (they go out a few milliseconds after each
         prediction, from a background thread). The providers' own flush is theirs to call."""

@@ -26,7 +26,7 @@ class Prediction:
         :meth:`ModelMonitor.record_business_event`.
     """
 
-    __slots__ = ("id", "features", "label", "confidence", "value", "error_type",
+    __slots__ = ("id", "features", "label", "confidence", "value", "error_type", "batch",
                  "_recorder", "_attributes", "_span", "_token", "_started")
 
     def __init__(self, recorder: PredictionRecorder, prediction_id: str, features: Any) -> None:
@@ -36,6 +36,7 @@ class Prediction:
         self.confidence: Any = None
         self.value: Any = None
         self.error_type: str | None = None
+        self.batch: tuple[Any, Any, Any] | None = None
         self._recorder = recorder
         self._span: Any = None
         self._token: Any = None
@@ -47,6 +48,12 @@ class Prediction:
         self.label = label
         self.confidence = confidence
         self.value = value
+
+    def record_batch(self, labels: Any = None, *, confidences: Any = None, values: Any = None) -> None:
+        """Say what the model predicted for each row of a batch (``features`` is then 2-D): each row
+        counts as one prediction on the metrics and the drift processor; the batch is one span
+        and one log record."""
+        self.batch = (labels, confidences, values)
 
     def fail(self, error_type: str) -> None:
         """Mark the prediction failed without raising, e.g. when the model returned a fallback."""

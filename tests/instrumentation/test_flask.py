@@ -1,0 +1,95 @@
+"""otel_ml/instrumentation/flask.py with the contrib Flask instrumentation, in process."""
+
+import logging
+
+import flask
+import pytest
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+from opentelemetry.trace import StatusCode
+
+from otel_ml.instrumentation.flask import FlaskModelInstrumentor
+
+
+@pytest.fixture
+def app(sinks):
+    app = flask.Flask("model-service")
+
+    @app.post("/predict")
+    def predict():
+        body = flask.request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("features"), list):
+            return {"error": "features must be a list"}, 400
+        if body["features"][0] < 0:
+            raise ValueError("negative amount")
+        return {"label": "fraud" if body["features"][0] > 100 else "ok", "confidence": 0.8}
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    FlaskInstrumentor().instrument_app(app, tracer_provider=sinks.tracer_provider,
+                                       meter_provider=sinks.meter_provider)
+    monitor = sinks.monitor("fraud", feature_names=["amount", "age"])
+    FlaskModelInstrumentor.instrument_app(app, monitor)
+    yield app
+    FlaskInstrumentor().uninstrument_app(app)
+
+
+def test_prediction_span_is_a_child_of_the_http_span(app, sinks):
+    response = app.test_client().post("/predict", json={"features": [150.0, 40]})
+    assert response.status_code == 200
+    spans = {s.name: s for s in sinks.finished_spans()}
+    http, prediction = spans["POST /predict"], spans["predict fraud"]
+    assert prediction.parent.span_id == http.context.span_id
+    assert prediction.attributes["ml.prediction.label"] == "fraud"
+    assert prediction.attributes["ml.prediction.confidence"] == 0.8
+    assert sinks.value("ml.predictions", ml__prediction__label="fraud") == 1
+    assert app.extensions["otel_ml"].monitor.name == "fraud"
+
+
+def test_other_routes_are_not_predictions(app, sinks):
+    assert app.test_client().get("/healthz").status_code == 200
+    assert [s.name for s in sinks.finished_spans()] == ["GET /healthz"]
+
+
+def test_a_view_that_raises_records_the_error(app, sinks):
+    response = app.test_client().post("/predict", json={"features": [-1.0, 40]})
+    assert response.status_code == 500
+    prediction = next(s for s in sinks.finished_spans() if s.name == "predict fraud")
+    assert prediction.status.status_code is StatusCode.ERROR
+    assert prediction.attributes["error.type"] == "ValueError"
+    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="ValueError") == 1
+    assert any(r.attributes.get("error.type") == "ValueError" for r in sinks.logs())
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2", b"\xff\xfe"], ids=["broken", "truncated", "binary"])
+def test_a_malformed_body_gets_the_apps_own_400(app, sinks, body):
+    response = app.test_client().post("/predict", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.get_json() == {"error": "features must be a list"}
+    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="400") == 1
+
+
+def test_twice_only_warns_and_uninstrument_removes_the_hooks(app, sinks, caplog):
+    with caplog.at_level(logging.WARNING):
+        FlaskModelInstrumentor.instrument_app(app, sinks.monitor("other"))
+    assert "already instrumented" in caplog.text
+    FlaskModelInstrumentor.uninstrument_app(app)
+    app.test_client().post("/predict", json={"features": [1.0, 2]})
+    assert "predict fraud" not in [s.name for s in sinks.finished_spans()]
+
+
+def test_features_from_a_dotted_path_and_a_custom_output(sinks):
+    app = flask.Flask("custom")
+
+    @app.post("/v1/score")
+    def score():
+        return {"result": {"class": 1, "p": 0.66}}
+
+    drift_rows = []
+    monitor = sinks.monitor("m")
+    monitor._recorder.feature_hook = lambda features, p: drift_rows.append(features)
+    FlaskModelInstrumentor.instrument_app(app, monitor, routes=["/v1/score"], features="inputs.row",
+                                          output=lambda doc: (doc["result"]["class"], doc["result"]["p"], None))
+    app.test_client().post("/v1/score", json={"inputs": {"row": [1, 2, 3]}})
+    assert drift_rows == [[1, 2, 3]]
+    assert sinks.value("ml.predictions", ml__prediction__label="1") == 1

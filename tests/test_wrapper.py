@@ -1,0 +1,26 @@
+"""monitor.wrap(model) on a real scikit-learn model (otel_ml/wrapper.py)."""
+
+import numpy as np
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+
+def test_wrapped_model_predicts_unchanged_and_is_monitored(sinks):
+    X, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    seen = []
+    monitor = sinks.monitor("iris", feature_names=["sl", "sw", "pl", "pw"])
+    monitor._recorder.feature_hook = lambda row, p: seen.append((list(row), p.label))
+    wrapped = monitor.wrap(model)
+    assert np.array_equal(wrapped.predict(X[:10]), model.predict(X[:10]))
+    np.testing.assert_allclose(wrapped.predict_proba(X[:1]), model.predict_proba(X[:1]))
+    assert wrapped.classes_.tolist() == [0, 1, 2]                     # the model's own attributes
+    assert sinks.value("ml.predictions") == 11                          # a row is a prediction
+    spans = [s for s in sinks.finished_spans() if s.name == "predict iris"]
+    assert [s.attributes.get("ml.batch.size") for s in spans] == [10, None]
+    assert spans[1].attributes["ml.prediction.label"] == str(model.predict(X[:1])[0])
+    (confidence,) = sinks.points("ml.prediction.confidence")
+    assert confidence.count == 1 and abs(confidence.sum - model.predict_proba(X[:1]).max()) < 1e-12
+    assert len(seen) == 11 and seen[0][0] == X[0].tolist()
+    (duration,) = sinks.points("ml.prediction.duration")
+    assert duration.count == 11
