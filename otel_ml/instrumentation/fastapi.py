@@ -14,7 +14,9 @@ The same options as :mod:`otel_ml.instrumentation.flask` (``routes``, ``features
 A pure ASGI middleware reads the request body (up to 1 MiB; larger bodies pass through
 unmonitored), hands the same bytes on to the app, and reads the JSON response as it is sent. The
 contrib middleware is always the outermost, so the prediction span is a child of the HTTP span.
-Per-app state lives in ``app.state.otel_ml``.
+Per-app state lives in ``app.state.otel_ml``. When the app's lifespan shuts down, the global
+providers are flushed: uvicorn's ``--workers`` processes exit without running ``atexit``, where
+the SDK would otherwise send its last batch.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ class PredictionMiddleware:
         self.state = state
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, _flush_before_shutdown_completes(send, self.state))
+            return
         if scope["type"] != "http" or not self.state.is_prediction(scope.get("method", ""), scope.get("path")):
             await self.app(scope, receive, send)
             return
@@ -122,6 +127,32 @@ class PredictionMiddleware:
         except Exception:  # noqa: BLE001
             _logger.debug("otel_ml: could not read the prediction from the response", exc_info=True)
         prediction.__exit__(type(error) if error is not None else None, error, None)
+
+
+def _flush_before_shutdown_completes(send: Any, state: AppMonitoring) -> Any:
+    """uvicorn's worker processes (``--workers N``) end without running ``atexit``, so the SDK's
+    last export would be lost: flush when the app's lifespan shutdown completes."""
+    async def send_and_flush(message: dict[str, Any]) -> None:
+        if message.get("type") == "lifespan.shutdown.complete":
+            import asyncio
+
+            await asyncio.get_running_loop().run_in_executor(None, _flush_everything, state)
+        await send(message)
+
+    return send_and_flush
+
+
+def _flush_everything(state: AppMonitoring) -> None:
+    from opentelemetry import _logs, metrics, trace
+
+    try:
+        state.monitor.force_flush()
+        for provider in (trace.get_tracer_provider(), metrics.get_meter_provider(), _logs.get_logger_provider()):
+            flush = getattr(provider, "force_flush", None)
+            if flush is not None:
+                flush(10_000)
+    except Exception:  # noqa: BLE001
+        _logger.warning("otel_ml: flushing telemetry at shutdown failed", exc_info=True)
 
 
 async def _read_body(receive: Any) -> tuple[bytes | None, Any]:
