@@ -32,8 +32,9 @@ def post(port: int, body: bytes) -> tuple[int, dict]:
         return error.code, {}
 
 
-def run_service(pipeline, service: str, argv: list[str], requests: int, threads: int = 4) -> set[int]:
-    """Start ``argv`` under opentelemetry-instrument, send ``requests`` good ones and one bad one,
+def run_service(pipeline, service: str, argv: list[str], requests: int, threads: int = 4,
+                instrument: bool = True, model: str = "zero") -> set[int]:
+    """Start ``argv`` (under opentelemetry-instrument unless told not to), send ``requests`` good ones and one bad one,
     stop it gracefully; returns the worker pids that answered."""
     port = servers.free_port()
     env = {**os.environ, "OTEL_SERVICE_NAME": service, "OTEL_EXPORTER_OTLP_ENDPOINT": pipeline.http_endpoint,
@@ -43,7 +44,8 @@ def run_service(pipeline, service: str, argv: list[str], requests: int, threads:
            "OTEL_ML_ROUTES": "/predict", "OTEL_ML_FEATURES_FIELD": "features", "PORT": str(port),
            "PYTHONPATH": str(APPS)}
     argv = [a.replace("{port}", str(port)) for a in argv]
-    proc = subprocess.Popen([str(BIN / "opentelemetry-instrument"), *argv], env=env, cwd=APPS,
+    prefix = [str(BIN / "opentelemetry-instrument")] if instrument else []
+    proc = subprocess.Popen([*prefix, *argv], env=env, cwd=APPS,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     workers: set[int] = set()
     try:
@@ -74,10 +76,10 @@ def run_service(pipeline, service: str, argv: list[str], requests: int, threads:
     return workers
 
 
-def totals(pipeline, service: str, workers: int, expected: int) -> dict[str, float]:
+def totals(pipeline, service: str, workers: int, expected: int, model: str = "zero") -> dict[str, float]:
     """The TSDB's totals once every worker's last export has landed (or what it had after 30 s)."""
     vm = pipeline.vm
-    sel = f'service_name="{service}",ml_model_name="zero"'
+    sel = f'service_name="{service}",ml_model_name="{model}"'
     try:
         vm.wait_for(f'sum(ml_predictions_total{{{sel}}})', timeout=30,
                     predicate=lambda r: r and float(r[0]["value"][1]) >= expected)
@@ -131,3 +133,15 @@ def test_uvicorn_with_two_workers(pipeline):
     got = totals(pipeline, service, len(workers), 201)
     assert got["ok"] == 200 and got["error"] == 1
     assert got["instances"] == len(workers) >= 1, (got, workers)
+
+
+def test_gunicorn_post_fork_pattern_with_code_instrumentation(pipeline):
+    """No opentelemetry-instrument: the app instruments itself (one line each for contrib and
+    otel_ml) and gunicorn_conf.py's post_fork calls otel_ml.configure() in every worker."""
+    service = "coded-gunicorn"
+    workers = run_service(pipeline, service, [str(BIN / "gunicorn"), "-w", "4", "-c", "gunicorn_conf.py",
+                                              "-b", "127.0.0.1:{port}", "monitored_flask:app"],
+                          requests=400, threads=8, instrument=False)
+    got = totals(pipeline, service, len(workers), 401, model="coded")
+    assert got["ok"] == 400 and got["error"] == 1
+    assert got["instances"] == len(workers) >= 2, (got, workers)
