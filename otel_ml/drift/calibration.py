@@ -28,6 +28,7 @@ import numpy as np
 from otel_ml.drift.chi2 import chi2_test
 from otel_ml.drift.ks import KSPValues, columns_sorted, ks_statistics
 from otel_ml.drift.reference import ReferenceProfile
+from otel_ml.drift.result import EXACT_REPORT_MAX
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def _min_p(reference: ReferenceProfile, window: np.ndarray, k_num: int, p_values
     p = math.inf
     if k_num:
         d = ks_statistics(reference.numeric_sorted, window[:, :k_num])
-        p = p_values.p_value(float(d.max()), reference.rows, window.shape[0])
+        m = window.shape[0]
+        p = p_values.p_value(float(d.max()), reference.rows, m, asymptotic=m > EXACT_REPORT_MAX)
     for i, name in enumerate(reference.categorical_names):
         frequencies = reference.frequencies[name]
         counts = np.bincount(window[:, k_num + i].astype(int), minlength=len(frequencies))

@@ -96,9 +96,17 @@ class KSPValues:
             out.flat[index] = self.p_value(float(x), n, int(size))
         return out
 
-    def p_value(self, d: float, n: int, m: int) -> float:
+    def p_value(self, d: float, n: int, m: int, asymptotic: bool = False) -> float:
+        """``ks_2samp``'s p-value; with ``asymptotic``, ``ks_2samp(method="asymp")``'s (Smirnov's
+        distribution), which costs far less than the exact one for large windows."""
         if m == 0 or n == 0:
             return float("nan")
+        if asymptotic:
+            key = (n, -m, int(round(d * 1e9)))
+            p = self._cache.get(key)
+            if p is None:
+                p = self._cache[key] = _smirnov(d, n, m)
+            return p
         lcm = (n // math.gcd(n, m)) * m
         h = int(round(d * lcm))
         tiny = self._tiny.get((n, m))
@@ -106,8 +114,13 @@ class KSPValues:
             tiny = self._tiny[(n, m)] = self._first_tiny(n, m, lcm)
         return self._cached(n, m, min(h, tiny), lcm)
 
-    def critical_statistic(self, threshold: float, n: int, m: int) -> float:
+    def critical_statistic(self, threshold: float, n: int, m: int, asymptotic: bool = False) -> float:
         """The smallest D whose p-value is at most ``threshold``: the decision ``p <= t`` as ``D >= D*``."""
+        if asymptotic:
+            from scipy.stats import kstwo
+
+            big, small = max(n, m), min(n, m)
+            return float(kstwo.isf(threshold, np.round(big * small / (big + small))))
         lcm = (n // math.gcd(n, m)) * m
         lo, hi = 0, lcm                       # p(lo) > t >= p(hi), p non-increasing in h
         if self._cached(n, m, hi, lcm) > threshold:
@@ -152,6 +165,10 @@ def _scipy_p_value(n: int, m: int, h: int, lcm: int) -> float:
         ok, _, p = _attempt_exact_2kssamp(n, m, math.gcd(n, m), d, "two-sided")
         if ok:
             return float(np.clip(p, 0, 1))
+    return _smirnov(d, n, m)
+
+
+def _smirnov(d: float, n: int, m: int) -> float:
     from scipy.stats import kstwo
 
     big, small = max(n, m), min(n, m)

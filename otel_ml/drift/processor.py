@@ -12,6 +12,7 @@ counts, which Prometheus sums over every worker and replica (``grafana/rules/dri
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -28,7 +29,7 @@ from otel_ml.drift.correction import reject, threshold_for
 from otel_ml.drift.fleet import FleetCounts
 from otel_ml.drift.ks import SHARED_P_VALUES
 from otel_ml.drift.reference import ReferenceProfile
-from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
+from otel_ml.drift.result import EXACT_REPORT_MAX, Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
 
 _logger = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class DriftProcessor:
         Samples in the tested windows: the short one reacts fast to large shifts, the long one
         (0 to turn it off) finds small shifts. Checked every ``check_every`` samples and every
         ``long_window_size / 10`` samples.
+    min_check_interval : float
+        The background thread checks at most this often (seconds), so that the CPU spent on
+        drift stays bounded under heavy traffic (checking less often only lowers the false-alarm
+        rate; the windows still hold the latest samples).
     correction : Correction
         ``CALIBRATED`` (default): the threshold is calibrated at start so that an unchanged stream
         alarms once per ``expected_samples_between_false_alarms`` samples on average.
@@ -80,7 +85,7 @@ class DriftProcessor:
     """
 
     def __init__(self, reference: ReferenceProfile, *, window_size: int = 1000, long_window_size: int = 5000,
-                 check_every: int = 100, check_interval: float | None = 30.0,
+                 check_every: int = 100, check_interval: float | None = 30.0, min_check_interval: float = 0.5,
                  correction: Correction = Correction.CALIBRATED, alpha: float = 0.05,
                  expected_samples_between_false_alarms: float = 10_000_000, threshold: float | None = None,
                  calibration_blocks: int = 40, seed: int = 0, distances: bool = True, background: bool = True) -> None:
@@ -97,6 +102,7 @@ class DriftProcessor:
         self.reference = reference
         self.window_size, self.long_window_size = window_size, long_window_size or 0
         self.check_every, self.check_interval = check_every, check_interval
+        self.min_check_interval = min_check_interval
         self.correction, self.alpha = correction, alpha
         self.expected_samples_between_false_alarms = expected_samples_between_false_alarms
         self.calibration_blocks, self.seed, self.distances = calibration_blocks, seed, distances
@@ -247,7 +253,7 @@ class DriftProcessor:
                 continue
             by_p = self.correction is Correction.BENJAMINI_HOCHBERG
             stats = evaluate(self.reference, self.columns, windows[-size:], self._p_values if by_p else None,
-                             self.distances)
+                             self.distances and size == self.window_size)
             flags = reject(stats.p_value, self.alpha, self.correction, threshold) if by_p else \
                 self._decide(stats, threshold)
             for j, name in enumerate(stats.names):
@@ -255,8 +261,11 @@ class DriftProcessor:
                                       int(stats.valid[j]), float(stats.psi[j]), float(stats.jensen_shannon[j]),
                                       float(stats.wasserstein[j]), self.reference.rows, float(stats.p_value[j]))
                 previous = merged.get(name)
-                if previous is None or result.drift_detected and not previous.drift_detected:
+                if previous is None:
                     merged[name] = result
+                elif result.drift_detected and not previous.drift_detected:
+                    merged[name] = dataclasses.replace(result, psi=previous.psi, wasserstein=previous.wasserstein,
+                                                       jensen_shannon=previous.jensen_shannon)
         if self._report is not None:        # a long window not due now keeps its last verdict
             for feature in self._report.features:
                 held = merged.get(feature.name)
@@ -288,8 +297,8 @@ class DriftProcessor:
                 key = (t, int(stats.valid[j]))
                 critical = self._critical.get(key)
                 if critical is None:
-                    critical = self._critical[key] = self._p_values.critical_statistic(t, self.reference.rows,
-                                                                                       int(stats.valid[j]))
+                    critical = self._critical[key] = self._p_values.critical_statistic(
+                        t, self.reference.rows, int(stats.valid[j]), int(stats.valid[j]) > EXACT_REPORT_MAX)
                 flags[j] = stats.statistic[j] >= critical
             else:
                 flags[j] = stats.p_value[j] <= t
@@ -329,6 +338,7 @@ class DriftProcessor:
             if (due or timed) and self.ring.total > self._checked_at:
                 last = time.monotonic()
                 self._guarded(self.check)
+                self._stop.wait(max(0.0, self.min_check_interval - (time.monotonic() - last)))
 
     def _guarded(self, fn: Any) -> None:
         try:

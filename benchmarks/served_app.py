@@ -1,0 +1,43 @@
+"""The Flask /predict service the served benchmark runs under gunicorn, in one of four setups
+chosen by OTEL_ML_BENCH_SETUP: bare, contrib, otel_ml, production (see served.py)."""
+
+import os
+
+import numpy as np
+from flask import Flask, jsonify, request
+
+SETUP = os.environ.get("OTEL_ML_BENCH_SETUP", "bare")
+FEATURES = [f"f{i}" for i in range(20)]
+rng = np.random.default_rng(3)
+weights = rng.normal(size=20)
+app = Flask(__name__)
+
+
+def model(x: np.ndarray) -> tuple[int, float]:
+    p = 1.0 / (1.0 + np.exp(-float(x @ weights)))
+    return (1, p) if p >= 0.5 else (0, 1.0 - p)
+
+
+@app.post("/predict")
+def predict():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("features"), list) or len(body["features"]) != 20:
+        return jsonify(error="features must be a list of 20 numbers"), 400
+    label, confidence = model(np.asarray(body["features"], dtype=float))
+    return jsonify(label=label, confidence=confidence)
+
+
+if SETUP != "bare":
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+    FlaskInstrumentor().instrument_app(app)
+if SETUP in ("otel_ml", "production"):
+    import otel_ml
+    from otel_ml.drift import DriftProcessor
+    from otel_ml.instrumentation.flask import FlaskModelInstrumentor
+
+    drift = None if os.environ.get("OTEL_ML_BENCH_DRIFT") == "0" else \
+        DriftProcessor.fit(rng.normal(size=(10_000, 20)), FEATURES, threshold=1e-6)
+    monitor = otel_ml.ModelMonitor("bench", version="v1", feature_names=FEATURES, drift=drift,
+                                   log_sample_ratio=0.1 if SETUP == "production" else 1.0)
+    FlaskModelInstrumentor.instrument_app(app, monitor)
