@@ -1,6 +1,8 @@
 """Turning one check's p-values into alarms, per :class:`Correction`.
 
->>> import numpy as np
+>>> from typing import Any
+
+import numpy as np
 >>> p = np.array([0.001, 0.012, 0.035, 0.045, 0.2])
 >>> reject(p, 0.05, Correction.NONE).tolist()
 [True, True, True, True, False]
@@ -50,3 +52,31 @@ def threshold_for(alpha: float, correction: Correction, tests: int, calibrated: 
     if correction is Correction.CALIBRATED:
         return float(calibrated) if calibrated is not None else float("nan")
     return alpha / max(tests, 1)
+
+
+def decide(stats: Any, correction: Correction, alpha: float, calibrated: float | None, reference_rows: int,
+           critical: dict[tuple[float, int], float], p_values: Any) -> np.ndarray:
+    """``p <= t`` without computing p: each KS statistic against the critical D of the per-test
+    threshold t (cached in ``critical``); chi-squared tests by their p-value."""
+    from otel_ml.drift.result import EXACT_REPORT_MAX
+
+    tested = np.isfinite(stats.statistic)
+    tests = int(tested.sum())
+    if correction is Correction.NONE:
+        t = alpha
+    elif correction is Correction.BONFERRONI:
+        t = alpha / max(tests, 1)
+    else:
+        t = float(calibrated)  # type: ignore[arg-type]
+    flags = np.zeros(len(stats.names), dtype=bool)
+    for j in np.flatnonzero(tested):
+        if stats.methods[j] == "ks":
+            size = int(stats.valid[j])
+            value = critical.get((t, size))
+            if value is None:
+                value = critical[(t, size)] = p_values.critical_statistic(t, reference_rows, size,
+                                                                          size > EXACT_REPORT_MAX)
+            flags[j] = stats.statistic[j] >= value
+        else:
+            flags[j] = stats.p_value[j] <= t
+    return flags

@@ -14,30 +14,28 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import threading
 import time
 import weakref
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from otel_ml.drift._check import Columns, evaluate
 from otel_ml.drift.calibration import Calibration, calibrate, schedule
-from otel_ml.drift.correction import reject, threshold_for
+from otel_ml.drift.correction import decide, reject, threshold_for
 from otel_ml.drift.fleet import FleetCounts
 from otel_ml.drift.ks import SHARED_P_VALUES
 from otel_ml.drift.reference import ReferenceProfile
-from otel_ml.drift.result import EXACT_REPORT_MAX, Correction, DriftReport, FeatureDrift
+from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
+from otel_ml.drift._rows import CONFIDENCE, PREDICTION, RowEncoder, number, with_outputs
+
+__all__ = ["CONFIDENCE", "PREDICTION", "DriftProcessor"]
 
 _logger = logging.getLogger(__name__)
 _PROCESSORS: weakref.WeakSet[DriftProcessor] = weakref.WeakSet()
-PREDICTION = "(prediction)"
-"""Column name of the model's output (its label or value) in drift results."""
-CONFIDENCE = "(confidence)"
-"""Column name of the model's confidence in drift results."""
 
 
 class DriftProcessor:
@@ -113,14 +111,7 @@ class DriftProcessor:
         names = list(reference.feature_names)
         self.columns = Columns(np.array([names.index(n) for n in reference.numeric_names], dtype=int),
                                np.array([names.index(n) for n in reference.categorical_names], dtype=int))
-        self._with_prediction = PREDICTION in names
-        self._with_confidence = CONFIDENCE in names
-        self._input_names = [n for n in names if n not in (PREDICTION, CONFIDENCE)]
-        if names[len(self._input_names):] != [n for n in (PREDICTION, CONFIDENCE) if n in names]:
-            raise ValueError(f"{PREDICTION} and {CONFIDENCE} must be the reference's last columns.")
-        self._categorical_codes = [(names.index(n), {c: float(i) for i, c in enumerate(reference.categories[n])})
-                                   for n in reference.categorical_names]
-        self.wrong_length = 0
+        self._rows = RowEncoder(reference)
         self.ring = RingBuffer(max(window_size, self.long_window_size), len(names))
         self.fleet = FleetCounts(reference)
         self._p_values = SHARED_P_VALUES
@@ -142,32 +133,18 @@ class DriftProcessor:
             **kwargs: Any) -> DriftProcessor:
         """Fit the reference profile (features, and optionally the model's predictions and
         confidences on the same rows) and build a processor with ``kwargs``."""
-        columns: dict[str, Any]
-        if isinstance(reference, Mapping):
-            columns = dict(reference)
-        else:
-            array = np.asarray(reference)
-            names = list(feature_names) if feature_names is not None else [f"f{i}" for i in range(array.shape[1])]
-            columns = {name: array[:, i] for i, name in enumerate(names)}
-        forced = set(categorical or ())
-        if predictions is not None:
-            values = np.asarray(predictions)
-            columns[PREDICTION] = values
-            if values.dtype.kind in "OUSbi":
-                forced.add(PREDICTION)
-        if confidences is not None:
-            columns[CONFIDENCE] = np.asarray(confidences, dtype=float)
+        columns, forced = with_outputs(reference, feature_names, categorical, predictions, confidences)
         return cls(ReferenceProfile.fit(columns, categorical=forced), **kwargs)
 
     # ------------------------------------------------------------------ request path
     def feed(self, features: Any, prediction: Any = None, confidence: Any = None) -> None:
         """Queue one sample: one row written into the ring buffer. Never raises."""
         try:
-            row = self._row(features, prediction, confidence)
+            row = self._rows.encode(features, prediction, confidence)
             try:
                 self.ring.append(row)
             except (TypeError, ValueError):             # None, text: written as NaN, left out of tests
-                self.ring.append([_number(v) for v in row])
+                self.ring.append([number(v) for v in row])
         except Exception:  # noqa: BLE001 - a broken payload must not reach the model
             self.errors += 1
             return
@@ -196,24 +173,6 @@ class DriftProcessor:
         if not self.background and self.ring.total - self._checked_at >= self.check_every:
             self.check()
         return self
-
-    def _row(self, features: Any, prediction: Any, confidence: Any) -> list[Any]:
-        inputs = self._input_names
-        if isinstance(features, Mapping):
-            values = [features.get(name) for name in inputs]
-        else:
-            values = features.tolist() if hasattr(features, "tolist") else list(features)
-            if len(values) != len(inputs):          # misaligned: every feature of the row is missing
-                self.wrong_length += 1
-                values = [None] * len(inputs)
-        if self._with_prediction:
-            values.append(prediction)
-        if self._with_confidence:
-            values.append(confidence)
-        for position, codes in self._categorical_codes:
-            raw = values[position]
-            values[position] = None if raw is None else codes.get(str(raw), -1.0)
-        return values
 
     # ------------------------------------------------------------------ checks
     @property
@@ -282,27 +241,8 @@ class DriftProcessor:
         return report
 
     def _decide(self, stats: Any, calibrated: float | None) -> np.ndarray:
-        """p <= t without computing p: KS statistics against the critical D of threshold t."""
-        tested = np.isfinite(stats.statistic)
-        tests = int(tested.sum())
-        if self.correction is Correction.NONE:
-            t = self.alpha
-        elif self.correction is Correction.BONFERRONI:
-            t = self.alpha / max(tests, 1)
-        else:
-            t = float(calibrated)  # type: ignore[arg-type]
-        flags = np.zeros(len(stats.names), dtype=bool)
-        for j in np.flatnonzero(tested):
-            if stats.methods[j] == "ks":
-                key = (t, int(stats.valid[j]))
-                critical = self._critical.get(key)
-                if critical is None:
-                    critical = self._critical[key] = self._p_values.critical_statistic(
-                        t, self.reference.rows, int(stats.valid[j]), int(stats.valid[j]) > EXACT_REPORT_MAX)
-                flags[j] = stats.statistic[j] >= critical
-            else:
-                flags[j] = stats.p_value[j] <= t
-        return flags
+        return decide(stats, self.correction, self.alpha, calibrated, self.reference.rows, self._critical,
+                      self._p_values)
 
     def on_check(self, listener: Any) -> None:
         """Call ``listener(previous_report, report)`` after each check (in the checking thread)."""
@@ -371,10 +311,3 @@ def _reset_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
-
-
-def _number(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
