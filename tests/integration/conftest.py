@@ -9,6 +9,8 @@ import pytest
 
 from tests.integration import servers
 
+collect_ignore_glob = ["apps/*"]          # programs the tests run, not tests
+
 
 def _require_stack() -> None:
     missing = [b for b in ("victoria-metrics", "prometheus") if not (servers.STACK_BIN / b).exists()]
