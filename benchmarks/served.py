@@ -9,6 +9,8 @@ connections), each exporting over OTLP/gRPC to a rotel collector that drops what
   otel_ml     contrib + otel_ml in full: prediction span, metrics, log record, drift feed
   production  contrib + otel_ml with 10% of traces sampled (parent-based) and 10% of
               successful predictions logged; every metric complete
+For a breakdown, OTEL_ML_BENCH_SETUPS=contrib,otel_ml,otel_ml-no-drift,otel_ml-no-log also runs
+otel_ml without its drift processor, and without prediction log records.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The Flask /predict service the served benchmark runs under gunicorn, in one of four setups
-chosen by OTEL_ML_BENCH_SETUP: bare, contrib, otel_ml, production (see served.py)."""
+"""The Flask /predict service the served benchmark runs under gunicorn, in the setup chosen by
+OTEL_ML_BENCH_SETUP (see served.py): bare, contrib, otel_ml, production, and for a breakdown
+otel_ml-no-drift, otel_ml-no-log."""
 
 import os
 
@@ -31,13 +32,14 @@ if SETUP != "bare":
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
     FlaskInstrumentor().instrument_app(app)
-if SETUP in ("otel_ml", "production"):
+if SETUP.startswith("otel_ml") or SETUP == "production":
     import otel_ml
     from otel_ml.drift import DriftProcessor
     from otel_ml.instrumentation.flask import FlaskModelInstrumentor
 
-    drift = None if os.environ.get("OTEL_ML_BENCH_DRIFT") == "0" else \
+    drift = None if SETUP == "otel_ml-no-drift" else \
         DriftProcessor.fit(rng.normal(size=(10_000, 20)), FEATURES, threshold=1e-6)
+    log_ratio = {"production": 0.1, "otel_ml-no-log": 0.0}.get(SETUP, 1.0)
     monitor = otel_ml.ModelMonitor("bench", version="v1", feature_names=FEATURES, drift=drift,
-                                   log_sample_ratio=0.1 if SETUP == "production" else 1.0)
+                                   log_sample_ratio=log_ratio)
     FlaskModelInstrumentor.instrument_app(app, monitor)
