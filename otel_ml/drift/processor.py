@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
-import time
-import weakref
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from otel_ml.drift._check import Columns, evaluate
+from otel_ml.drift._thread import BackgroundChecks, track_for_fork
 from otel_ml.drift.calibration import Calibration, calibrate, schedule
 from otel_ml.drift.correction import decide, reject, threshold_for
 from otel_ml.drift.fleet import FleetCounts
@@ -35,10 +33,9 @@ from otel_ml.drift._rows import CONFIDENCE, PREDICTION, RowEncoder, number, with
 __all__ = ["CONFIDENCE", "PREDICTION", "DriftProcessor"]
 
 _logger = logging.getLogger(__name__)
-_PROCESSORS: weakref.WeakSet[DriftProcessor] = weakref.WeakSet()
 
 
-class DriftProcessor:
+class DriftProcessor(BackgroundChecks):
     """Data drift of a model's inputs, output and confidence against a reference.
 
     Parameters
@@ -124,7 +121,7 @@ class DriftProcessor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.errors = 0
-        _PROCESSORS.add(self)
+        track_for_fork(self)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -257,57 +254,3 @@ class DriftProcessor:
         self.fleet.missed += arrived - len(fresh)   # overwritten before the thread got to them
         if len(fresh):
             self.fleet.add(fresh, self.columns)
-
-    # ------------------------------------------------------------------ background thread
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="otel_ml-drift", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        if self.correction is Correction.CALIBRATED and self._threshold is None:
-            self._guarded(self.calibrate)
-        last = time.monotonic()
-        while not self._stop.is_set():
-            self._wake.wait(self.check_interval or 1.0)
-            self._wake.clear()
-            due = self.ring.total - self._checked_at >= self.check_every
-            timed = self.check_interval is not None and time.monotonic() - last >= self.check_interval
-            if (due or timed) and self.ring.total > self._checked_at:
-                last = time.monotonic()
-                self._guarded(self.check)
-                self._stop.wait(max(0.0, self.min_check_interval - (time.monotonic() - last)))
-
-    def _guarded(self, fn: Any) -> None:
-        try:
-            fn()
-        except Exception:  # noqa: BLE001
-            self.errors += 1
-            _logger.exception("otel_ml drift check failed; the next check will try again")
-
-    def force_flush(self) -> None:
-        """Run a check now (on the calling thread) if samples arrived since the last one."""
-        if self.ring.total > self._checked_at:
-            self._guarded(self.check)
-
-    def shutdown(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-def _reset_after_fork() -> None:
-    """A forked child (a gunicorn worker) starts its own drift thread and owns fresh locks."""
-    for processor in list(_PROCESSORS):
-        processor._thread = None
-        processor._wake = threading.Event()
-        processor._stop = threading.Event()
-        processor.ring._lock = threading.Lock()
-        processor.fleet._lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)
