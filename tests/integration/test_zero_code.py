@@ -66,7 +66,7 @@ def run_service(pipeline, service: str, argv: list[str], requests: int, threads:
             t.join(timeout=120)
         assert post(port, b"{broken")[0] in (400, 422)
     finally:
-        proc.send_signal(signal.SIGINT if argv[0] == sys.executable else signal.SIGTERM)
+        proc.send_signal(signal.SIGINT if argv[0] in (sys.executable, str(BIN / "flask")) else signal.SIGTERM)
         try:
             output, _ = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
@@ -112,6 +112,15 @@ def test_python_app_py(pipeline):
     got = totals(pipeline, service, 1, 41)
     assert (got["ok"], got["error"], got["instances"]) == (40, 1, 1)
     assert got["http"] == 41                      # the contrib instrumentation, stable HTTP semconv
+    prediction_spans_have_http_parents(pipeline, service)
+
+
+def test_flask_run(pipeline):
+    service = "zero-flask-run"
+    run_service(pipeline, service, [str(BIN / "flask"), "--app", "zero_code_flask", "run", "--port", "{port}"],
+                requests=30, threads=1)
+    got = totals(pipeline, service, 1, 31)
+    assert (got["ok"], got["error"], got["instances"]) == (30, 1, 1)
     prediction_spans_have_http_parents(pipeline, service)
 
 
