@@ -79,13 +79,16 @@ class PredictionRecorder:
     def finish(self, p: Prediction, exc: BaseException | None) -> None:
         duration = time.perf_counter() - p._started
         span = p._span
+        counted: tuple[str | None, str | None, str | None] = (None, None, None)
         try:
             if p._attributes is not None:
-                self._emit(p, span, exc, duration)
+                counted = self._emit(p, span, exc, duration)
         except Exception as problem:  # noqa: BLE001
             self.problems.report("record_failed", exc=problem)
         finally:
             try:
+                if p._attributes is not None:       # always: "active" must come back down
+                    self.tally.leave(p._attributes, *counted)
                 if p._token is not None:
                     context.detach(p._token)
                 if span is not None:
@@ -93,10 +96,12 @@ class PredictionRecorder:
             except Exception as problem:  # noqa: BLE001
                 self.problems.report("span_end_failed", exc=problem)
 
-    def _emit(self, p: Prediction, span: Any, exc: BaseException | None, duration: float) -> None:
+    def _emit(self, p: Prediction, span: Any, exc: BaseException | None,
+              duration: float) -> tuple[str | None, str | None, str | None]:
+        """Everything but the tally; returns what to count: (status, error type, label)."""
         if p.batch is not None and exc is None and p.error_type is None:
             self._emit_batch(p, span, duration)
-            return
+            return None, None, None
         attributes: ModelAttributes = p._attributes
         if exc is not None or p.error_type is not None:
             error_type = self.error_types.bound(type(exc).__name__ if exc is not None else p.error_type)
@@ -112,7 +117,6 @@ class PredictionRecorder:
             self.confidence.record(confidence, attributes.label(label) if label is not None else attributes.base)
         if value is not None:
             self.value.record(value, attributes.base)
-        self.tally.leave(attributes, status, error_type, label)
         if p.features is not None:
             self._check_features(p.features, attributes)
 
@@ -141,6 +145,7 @@ class PredictionRecorder:
         ))
         if self.feature_hook is not None and p.features is not None:
             self.feature_hook(p.features, p)
+        return status, error_type, label
 
     def _emit_batch(self, p: Prediction, span: Any, duration: float) -> None:
         attributes: ModelAttributes = p._attributes
@@ -157,7 +162,6 @@ class PredictionRecorder:
             if value is not None:
                 self.value.record(value, attributes.base)
             self.tally.count(attributes, "ok", None, label)
-        self.tally.leave(attributes, None, None, None)
         details: dict[str, Any] = {semconv.ML_PREDICTION_ID: p.id, semconv.ML_PREDICTION_STATUS: "ok",
                                    semconv.ML_BATCH_SIZE: rows}
         if span.is_recording():

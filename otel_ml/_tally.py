@@ -49,9 +49,6 @@ class PredictionTally:
         with self._lock:
             self._counts[key] = self._counts.get(key, 0) + 1
 
-    def total(self) -> int:
-        return sum(self._counts.values())
-
     def observe_counts(self, _options: CallbackOptions | None = None) -> Iterable[Observation]:
         with self._lock:
             counts = list(self._counts.items())

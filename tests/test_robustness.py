@@ -113,3 +113,13 @@ def test_a_broken_tracer_does_not_reach_the_prediction(sinks):
         p.record("x")
     assert p.id
     assert sinks.finished_spans() == []
+
+
+def test_active_predictions_come_back_down_when_recording_fails(sinks):
+    monitor = sinks.monitor()
+    monitor._recorder.duration = _Exploding()
+    with monitor.predict() as p:
+        p.record("x", confidence=0.9)
+    (active,) = sinks.points("ml.prediction.active")
+    assert active.value == 0
+    assert sinks.value("ml.monitor.problems", ml__problem__type="record_failed") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,8 +83,3 @@ def evaluate(reference: ReferenceProfile, columns: Columns, window: np.ndarray, 
     names = list(reference.numeric_names) + list(reference.categorical_names)
     methods = ["ks"] * k_num + ["chi2"] * k_cat
     return WindowStats(names, methods, stat, p, valid, psi, js, wd)
-
-
-def min_p_value(stats: WindowStats) -> float:
-    finite = stats.p_value[np.isfinite(stats.p_value)]
-    return float(finite.min()) if finite.size else math.nan

@@ -28,7 +28,6 @@ class RowEncoder:
             raise ValueError(f"{PREDICTION} and {CONFIDENCE} must be the reference's last columns.")
         self._categorical_codes = [(names.index(n), {c: float(i) for i, c in enumerate(reference.categories[n])})
                                    for n in reference.categorical_names]
-        self.wrong_length = 0
 
     def encode(self, features: Any, prediction: Any, confidence: Any) -> list[Any]:
         inputs = self._input_names
@@ -37,7 +36,6 @@ class RowEncoder:
         else:
             values = features.tolist() if hasattr(features, "tolist") else list(features)
             if len(values) != len(inputs):          # misaligned: every feature of the row is missing
-                self.wrong_length += 1
                 values = [None] * len(inputs)
         if self._with_prediction:
             values.append(prediction)

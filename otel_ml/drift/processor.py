@@ -251,6 +251,11 @@ class DriftProcessor(BackgroundChecks):
             return
         fresh = self.ring.since(self._binned_at)
         self._binned_at = total
-        self.fleet.missed += arrived - len(fresh)   # overwritten before the thread got to them
+        lost = arrived - len(fresh)                 # overwritten before the thread got to them
+        if lost > 0:
+            if not self.fleet.missed:
+                _logger.warning("otel_ml drift: %d samples arrived faster than the drift thread could bin them; "
+                                "they are missing from the fleet counts (a larger long_window_size helps)", lost)
+            self.fleet.missed += lost
         if len(fresh):
             self.fleet.add(fresh, self.columns)
