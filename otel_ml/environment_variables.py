@@ -29,7 +29,7 @@ OTEL_ML_STORE_SIZE: Final = "OTEL_ML_STORE_SIZE"
 .. envvar:: OTEL_ML_STORE_SIZE
 
 How many recent predictions are kept for matching ground truth and business events. Default:
-100000 (about 20 MB). Code: ``store_size=``.
+100000 (about 50 MB: half a kilobyte an entry, span context included). Code: ``store_size=``.
 """
 
 OTEL_ML_STORE_TTL: Final = "OTEL_ML_STORE_TTL"

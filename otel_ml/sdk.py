@@ -143,6 +143,11 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         return _configured
 
 
+def current_telemetry() -> Telemetry:
+    """The global providers, whoever set them, as a :class:`Telemetry` to flush or shut down."""
+    return _current(configured=False)
+
+
 def _current(configured: bool) -> Telemetry:
     return Telemetry(trace_api.get_tracer_provider(), metrics_api.get_meter_provider(), logs_api.get_logger_provider(),
                      configured)

@@ -3,7 +3,8 @@ can be matched to the prediction (its model version, label and span).
 
 Limits: at most ``max_size`` entries (the oldest is evicted first) and at most ``ttl`` seconds
 of age. A lookup of an id never seen, or already evicted, answers ``unknown``; of an id older
-than ``ttl`` answers ``expired``. Neither raises. One entry costs about 200 bytes.
+than ``ttl`` answers ``expired``. Neither raises. One entry costs about half a kilobyte (270 bytes,
+plus the 250 of the span context it keeps), measured with tracemalloc.
 
 >>> clock = iter([0.0, 1.0, 100.0]).__next__
 >>> store = RecentPredictions(max_size=2, ttl=50.0, clock=clock)

@@ -136,21 +136,17 @@ def _flush_before_shutdown_completes(send: Any, state: AppMonitoring) -> Any:
         if message.get("type") == "lifespan.shutdown.complete":
             import asyncio
 
-            await asyncio.get_running_loop().run_in_executor(None, _flush_everything, state)
+            await asyncio.get_running_loop().run_in_executor(None, _flush_everything)
         await send(message)
 
     return send_and_flush
 
 
-def _flush_everything(state: AppMonitoring) -> None:
-    from opentelemetry import _logs, metrics, trace
+def _flush_everything() -> None:
+    from otel_ml.sdk import current_telemetry
 
     try:
-        state.monitor.force_flush()
-        for provider in (trace.get_tracer_provider(), metrics.get_meter_provider(), _logs.get_logger_provider()):
-            flush = getattr(provider, "force_flush", None)
-            if flush is not None:
-                flush(10_000)
+        current_telemetry().force_flush()          # the monitors' log queues, then every global provider
     except Exception:  # noqa: BLE001
         _logger.warning("otel_ml: flushing telemetry at shutdown failed", exc_info=True)
 
