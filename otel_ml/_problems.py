@@ -33,8 +33,10 @@ class Problems:
     def seen(self) -> frozenset[str]:
         return frozenset(self._attributes)
 
-    def report(self, kind: str, detail: str = "", exc: BaseException | None = None, count: bool = True) -> None:
-        """Count ``kind`` (unless ``count`` is false: another metric counts it) and log its first occurrence."""
+    def report(self, kind: str, detail: str = "", exc: BaseException | None = None, count: bool = True,
+               counted_in: str = semconv.ML_MONITOR_PROBLEMS) -> None:
+        """Log the first occurrence of ``kind`` and count it on ``ml.monitor.problems`` (unless
+        ``count`` is false, because metric ``counted_in`` counts it already)."""
         try:
             attributes = self._attributes.get(kind)
             if attributes is None:
@@ -45,7 +47,7 @@ class Problems:
                     _logger.warning(
                         "otel_ml: %s%s. The prediction went on; this is logged once and counted in %s.",
                         kind, f" ({detail})" if detail else "",
-                        semconv.prometheus_name(semconv.ML_MONITOR_PROBLEMS if count else semconv.ML_FEATURE_INVALID),
+                        semconv.prometheus_name(counted_in),
                         exc_info=exc,
                     )
             if count:

@@ -219,4 +219,5 @@ class PredictionRecorder:
         for name, problem in problems:
             self.feature_invalid.add(1, {**attributes.base, semconv.ML_FEATURE_NAME: self.feature_names.bound(name),
                                          semconv.ML_FEATURE_PROBLEM: problem})
-            self.problems.report(f"feature_{problem}", f"feature {name!r}", count=False)
+            self.problems.report(f"feature_{problem}", f"feature {name!r}", count=False,
+                                 counted_in=semconv.ML_FEATURE_INVALID)

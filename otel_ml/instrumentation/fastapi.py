@@ -80,7 +80,7 @@ class PredictionMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            await self.app(scope, receive, _flush_before_shutdown_completes(send, self.state))
+            await self.app(scope, receive, _flush_before_shutdown_completes(send))
             return
         if scope["type"] != "http" or not self.state.is_prediction(scope.get("method", ""), scope.get("path")):
             await self.app(scope, receive, send)
@@ -129,7 +129,7 @@ class PredictionMiddleware:
         prediction.__exit__(type(error) if error is not None else None, error, None)
 
 
-def _flush_before_shutdown_completes(send: Any, state: AppMonitoring) -> Any:
+def _flush_before_shutdown_completes(send: Any) -> Any:
     """uvicorn's worker processes (``--workers N``) end without running ``atexit``, so the SDK's
     last export would be lost: flush when the app's lifespan shutdown completes."""
     async def send_and_flush(message: dict[str, Any]) -> None:
