@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -113,6 +114,7 @@ class DriftProcessor(BackgroundChecks):
         self.fleet = FleetCounts(reference)
         self._p_values = SHARED_P_VALUES
         self._report: DriftReport | None = None
+        self.last_check_seconds = 0.0
         self._critical: dict[tuple[float, int], float] = {}
         self._checked_at = 0
         self._binned_at = 0
@@ -196,6 +198,7 @@ class DriftProcessor(BackgroundChecks):
 
     def check(self) -> DriftReport | None:
         """Test the windows that are due now, on the calling thread."""
+        started = time.perf_counter()
         total = self.ring.total
         self._checked_at = total
         self._bin_new_samples(total)
@@ -233,6 +236,7 @@ class DriftProcessor(BackgroundChecks):
         report = DriftReport(total, tuple(merged.values()), threshold_for(self.alpha, self.correction, tests, threshold),
                              self.correction)
         previous, self._report = self._report, report
+        self.last_check_seconds = time.perf_counter() - started
         for listener in self._listeners:
             listener(previous, report)
         return report

@@ -11,7 +11,6 @@ emitted inside it (event name ``ml.drift``).
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, Iterable
 
 from opentelemetry import metrics, trace
@@ -51,7 +50,6 @@ class DriftTelemetry:
         self._duration = semconv.create_ml_drift_check_duration(meter)
         self._span_name = f"drift {name}"
         processor.on_check(self._on_check)
-        self._last_check_started = time.perf_counter()
 
     def _observe_quantiles(self, options: CallbackOptions) -> Iterable[Observation]:
         return self._quantiles(options)
@@ -100,6 +98,7 @@ class DriftTelemetry:
             [Observation(report.threshold, self.base)]
 
     def _on_check(self, previous: DriftReport | None, report: DriftReport) -> None:
+        self._duration.record(self.processor.last_check_seconds, self.base)
         before = {f.name: f.drift_detected for f in previous.features} if previous is not None else {}
         flipped = [f for f in report.features if f.drift_detected != before.get(f.name, False)]
         if not flipped:
@@ -118,19 +117,8 @@ class DriftTelemetry:
 
 
 def instrument_processor(processor: DriftProcessor, name: str, version: str, **providers: Any) -> DriftTelemetry:
-    """Export ``processor``'s results (and time its checks) on the given or global providers."""
-    telemetry = DriftTelemetry(processor, name, version, **providers)
-    check = processor.check
-
-    def timed_check() -> Any:
-        started = time.perf_counter()
-        try:
-            return check()
-        finally:
-            telemetry._duration.record(time.perf_counter() - started, telemetry.base)
-
-    processor.check = timed_check  # type: ignore[method-assign]
-    return telemetry
+    """Export ``processor``'s results and check durations on the given or global providers."""
+    return DriftTelemetry(processor, name, version, **providers)
 
 
 __all__ = ["DriftTelemetry", "FleetCounts", "instrument_processor"]

@@ -32,6 +32,8 @@ def test_gauges_per_feature(sinks):
     assert {p.attributes["ml.feature.name"]: p.value for p in sinks.points("ml.drift.detected", data)} == \
         {"a": 0, "b": 0}
     assert {p.value for p in sinks.points("ml.drift.window.size", data)} == {300}
+    (duration,) = sinks.points("ml.drift.check.duration", data)
+    assert duration.count == 1 and duration.sum == drift.last_check_seconds > 0
     (threshold,) = sinks.points("ml.drift.threshold", data)
     assert threshold.value == 0.05 / 2
     quantiles = sinks.points("ml.feature.quantile", data)
