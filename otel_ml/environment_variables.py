@@ -55,3 +55,11 @@ OTEL_ML_SYSTEM_METRICS: Final = "OTEL_ML_SYSTEM_METRICS"
 Whether :func:`otel_ml.configure` starts process and system metrics (CPU, memory, threads).
 Default: ``true``. Code: ``configure(system_metrics=...)``.
 """
+
+OTEL_ML_ROLLBACK_TOKEN: Final = "OTEL_ML_ROLLBACK_TOKEN"
+"""
+.. envvar:: OTEL_ML_ROLLBACK_TOKEN
+
+The bearer token an alerting system (Alertmanager, Grafana) must send to the rollback webhook,
+at least 16 characters. Unset: the webhook refuses to enable. Code: ``RollbackWebhook(token=)``.
+"""

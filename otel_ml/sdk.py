@@ -28,7 +28,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from opentelemetry import _logs as logs_api
 from opentelemetry import metrics as metrics_api
@@ -94,7 +94,8 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
               headers: Mapping[str, str] | str | None = None, resource_attributes: Mapping[str, Any] | None = None,
               export_interval_millis: float | None = None, timeout: float | None = None,
               traces: bool = True, metrics: bool = True, logs: bool = True,
-              system_metrics: bool | None = None) -> Telemetry:
+              system_metrics: bool | None = None, metric_readers: Sequence[Any] = (),
+              span_processors: Sequence[Any] = ()) -> Telemetry:
     """Set up tracing, metrics and logs over OTLP, unless the application already has.
 
     Parameters
@@ -108,6 +109,10 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         How often metrics are exported (``OTEL_METRIC_EXPORT_INTERVAL``, default 60000).
     traces, metrics, logs, system_metrics
         Which parts to set up.
+    metric_readers, span_processors
+        Added next to the OTLP ones in the providers this call creates (such as a Prometheus
+        reader, or an in-memory reader for a live console). Not applied to providers that were
+        already set.
     """
     global _configured
     with _lock:
@@ -128,10 +133,14 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         exporter_args = _exporter_args(protocol, endpoint, headers, timeout)
         did_set = False
         if traces and _unset(trace_api.get_tracer_provider(), trace_api.ProxyTracerProvider):
-            trace_api.set_tracer_provider(_tracer_provider(resource, protocol, exporter_args))
+            tracer_provider = _tracer_provider(resource, protocol, exporter_args)
+            for processor in span_processors:
+                tracer_provider.add_span_processor(processor)
+            trace_api.set_tracer_provider(tracer_provider)
             did_set = True
         if metrics and _unset(metrics_api.get_meter_provider(), _proxy_meter_provider_type()):
-            metrics_api.set_meter_provider(_meter_provider(resource, protocol, exporter_args, export_interval_millis))
+            metrics_api.set_meter_provider(_meter_provider(resource, protocol, exporter_args, export_interval_millis,
+                                                                  metric_readers))
             did_set = True
         if logs and not otel_ml_logs.global_provider_is_set():
             logs_api.set_logger_provider(otel_ml_logs.sdk_logger_provider(
@@ -208,7 +217,7 @@ def _tracer_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any
 
 
 def _meter_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]],
-                    interval: float | None) -> Any:
+                    interval: float | None, extra_readers: Sequence[Any] = ()) -> Any:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
@@ -217,7 +226,7 @@ def _meter_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]
     else:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter  # type: ignore[assignment]
     reader = PeriodicExportingMetricReader(OTLPMetricExporter(**args["metrics"]), export_interval_millis=interval)
-    return MeterProvider(resource=resource, metric_readers=[reader])
+    return MeterProvider(resource=resource, metric_readers=[reader, *extra_readers])
 
 
 def _start_system_metrics() -> None:

@@ -56,6 +56,10 @@ ML_FEATURE_CATEGORY: Final = "ml.feature.category"
 """A categorical feature's value, bounded to the reference's categories plus ``other``."""
 ML_DRIFT_METHOD: Final = "ml.drift.method"
 """``ks``, ``chi2``, ``psi``, ``wasserstein`` or ``jensen_shannon``."""
+ML_ROLLBACK_FROM_VERSION: Final = "ml.rollback.from_version"
+"""The model version a rollback took out of service."""
+ML_ROLLBACK_REASON: Final = "ml.rollback.reason"
+"""Why a rollback happened, such as the alert's name (bounded)."""
 ML_PROBLEM_TYPE: Final = "ml.problem.type"
 """What went wrong inside the instrumentation (it is counted, logged once, and never raised)."""
 ERROR_TYPE: Final = "error.type"
@@ -115,12 +119,15 @@ ML_FEATURE_QUANTILE: Final = "ml.feature.quantile"
 """Values per reference decile, per numeric feature / Instrument: observable counter / attrs: feature, decile."""
 ML_FEATURE_CATEGORY_COUNT: Final = "ml.feature.category.count"
 """Values per category, per categorical feature / Instrument: observable counter / attrs: feature, category."""
+ML_MODEL_ROLLBACKS: Final = "ml.model.rollbacks"
+"""Rollbacks to a previous model version / Instrument: counter / Unit: {rollback} /
+attrs: model name, version rolled back to, version taken out, reason."""
 
 # Prometheus suffix for each OTel unit we use (OTLP -> Prometheus translation, UnderscoreEscapingWithSuffixes).
 _UNIT_SUFFIX: Final = {"s": "seconds", "By": "bytes"}
 _COUNTERS: Final = frozenset(
     {ML_PREDICTIONS, ML_OUTCOMES, ML_OUTCOMES_UNMATCHED, ML_BUSINESS_EVENTS, ML_BUSINESS_VALUE,
-     ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS, ML_FEATURE_QUANTILE, ML_FEATURE_CATEGORY_COUNT}
+     ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS, ML_FEATURE_QUANTILE, ML_FEATURE_CATEGORY_COUNT, ML_MODEL_ROLLBACKS}
 )
 _UNITS: Final = {ML_PREDICTION_DURATION: "s", ML_DRIFT_CHECK_DURATION: "s"}
 
@@ -196,6 +203,10 @@ def create_ml_business_events(meter: Meter) -> Counter:
     return meter.create_counter(ML_BUSINESS_EVENTS, unit="{event}", description="Business events tied to predictions.")
 
 
+def create_ml_model_rollbacks(meter: Meter) -> Counter:
+    return meter.create_counter(ML_MODEL_ROLLBACKS, unit="{rollback}", description="Rollbacks to a previous model version.")
+
+
 def create_ml_business_value(meter: Meter, unit: str = "") -> Counter:
     return meter.create_counter(ML_BUSINESS_VALUE, unit=unit, description="Value of business events, such as revenue.")
 
@@ -247,6 +258,6 @@ ALL_METRICS: Final[tuple[str, ...]] = (
     ML_PREDICTION_ACTIVE, ML_OUTCOMES, ML_OUTCOME_ABSOLUTE_ERROR, ML_OUTCOMES_UNMATCHED, ML_BUSINESS_EVENTS,
     ML_BUSINESS_VALUE, ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS, ML_DRIFT_STATISTIC, ML_DRIFT_P_VALUE,
     ML_DRIFT_DETECTED, ML_DRIFT_WINDOW_SIZE, ML_DRIFT_THRESHOLD, ML_DRIFT_CHECK_DURATION, ML_FEATURE_QUANTILE,
-    ML_FEATURE_CATEGORY_COUNT,
+    ML_FEATURE_CATEGORY_COUNT, ML_MODEL_ROLLBACKS,
 )
 """Every metric name, for tests and the README table."""

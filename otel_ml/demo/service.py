@@ -1,0 +1,169 @@
+"""The demo model service: a Flask app serving the demo models through :class:`ModelMonitor`.
+
+Routes (described in ``GET /openapi.json``):
+
+- ``POST /predict`` ``{"features": {...}}`` -> label, confidence, prediction id, model version;
+- ``POST /feedback`` ``{"prediction_id", "actual"}``: delayed ground truth;
+- ``POST /conversion`` ``{"prediction_id", "value"}``: a business event with its value;
+- ``GET /healthz``;
+- ``POST /admin/rollback``: the alert webhook (bearer token, see :mod:`otel_ml.rollback`);
+- ``POST /admin/deploy`` ``{"version", "fault_rate"}``: switch versions, optionally with an
+  injected fault (the demo's bad release). Same token; both are off without one.
+
+Bad requests get an RFC 9457 problem document (``application/problem+json``) with a 4xx; the
+model's own failure (the injected fault) is a 503. The monitor sees every prediction the model
+attempted, and none of the rejected requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from werkzeug.exceptions import HTTPException
+
+from otel_ml.demo import openapi, validation
+from otel_ml.demo.data import DemoData, DemoModel
+from otel_ml.demo.validation import InvalidRequest
+from otel_ml.environment_variables import OTEL_ML_ROLLBACK_TOKEN
+
+EXTENSION = "otel_ml_demo"
+
+
+class DemoService:
+    """What the routes need: the data's schema, the models, the monitor, its deployment, the webhook."""
+
+    def __init__(self, data: DemoData, models: dict[str, DemoModel], monitor: Any, deployment: Any,
+                 webhook: Any = None) -> None:
+        self.data, self.models, self.monitor = data, models, monitor
+        self.deployment, self.webhook = deployment, webhook
+
+    def predict(self, row: Any) -> dict[str, Any]:
+        version = self.deployment.active
+        model = self.models[version]
+        with self.monitor.predict(row) as p:
+            label, confidence = model.predict_one(row)
+            p.record(label, confidence=confidence)
+        return {"prediction_id": p.id, "label": label, "confidence": round(confidence, 6), "model_version": version}
+
+
+def create_app(service: DemoService, *, tracer_provider: Any = None, meter_provider: Any = None) -> flask.Flask:
+    """The Flask app; HTTP server spans and metrics come from the contrib Flask instrumentation."""
+    app = flask.Flask("otel_ml_demo")
+    app.config["MAX_CONTENT_LENGTH"] = validation.MAX_BODY_BYTES
+    app.extensions[EXTENSION] = service
+    app.register_blueprint(_routes())
+    _instrument(app, tracer_provider, meter_provider)
+    return app
+
+
+def _instrument(app: flask.Flask, tracer_provider: Any, meter_provider: Any) -> None:
+    try:
+        from opentelemetry.instrumentation.flask import FlaskInstrumentor
+    except ImportError:                     # the demo still runs; only the HTTP spans are missing
+        return
+    FlaskInstrumentor().instrument_app(app, tracer_provider=tracer_provider, meter_provider=meter_provider,
+                                       excluded_urls="healthz,openapi.json")
+
+
+def _service() -> DemoService:
+    return flask.current_app.extensions[EXTENSION]
+
+
+def _problem(error: InvalidRequest) -> flask.Response:
+    response = flask.jsonify(error.body())
+    response.status_code = error.status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _body() -> bytes:
+    if flask.request.mimetype != "application/json":
+        raise InvalidRequest(415 if flask.request.mimetype else 400,
+                             [f"send Content-Type: application/json, not {flask.request.mimetype or 'nothing'}"])
+    return flask.request.get_data(cache=False)
+
+
+def _routes() -> flask.Blueprint:
+    routes = flask.Blueprint("demo", __name__)
+
+    @routes.errorhandler(InvalidRequest)
+    def invalid(error: InvalidRequest) -> flask.Response:
+        return _problem(error)
+
+    @routes.app_errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> flask.Response:
+        detail = (f"the body is larger than {validation.MAX_BODY_BYTES} bytes" if error.code == 413
+                  else error.description or error.name)
+        return _problem(InvalidRequest(error.code or 500, [detail]))
+
+    @routes.post("/predict")
+    def predict() -> Any:
+        service = _service()
+        row = validation.features(_body(), service.data.feature_names)
+        try:
+            return service.predict(row)
+        except TimeoutError as exc:          # already recorded by the monitor: span, count, log
+            raise InvalidRequest(503, [str(exc)]) from None
+
+    @routes.post("/feedback")
+    def feedback() -> Any:
+        service = _service()
+        body = validation.fields(_body(), {"prediction_id": str, "actual": str})
+        if body["actual"] not in service.data.labels:
+            raise InvalidRequest(422, [f"actual must be one of {list(service.data.labels)}"])
+        if not service.monitor.record_outcome(body["prediction_id"], body["actual"]):
+            raise InvalidRequest(404, [f"no recent prediction {body['prediction_id']!r}"])
+        return {"recorded": True}
+
+    @routes.post("/conversion")
+    def conversion() -> Any:
+        service = _service()
+        body = validation.fields(_body(), {"prediction_id": str, "value": (int, float)})
+        if body["value"] < 0:
+            raise InvalidRequest(422, ["value must not be negative"])
+        if not service.monitor.record_business_event("conversion", body["value"],
+                                                     prediction_id=body["prediction_id"]):
+            raise InvalidRequest(404, [f"no recent prediction {body['prediction_id']!r}"])
+        return {"recorded": True}
+
+    @routes.get("/healthz")
+    def healthz() -> Any:
+        service = _service()
+        return {"status": "ok", "model": service.monitor.name, "active_version": service.deployment.active,
+                "versions": list(service.deployment.versions)}
+
+    @routes.get("/openapi.json")
+    def openapi_json() -> Any:
+        return openapi.document(_service().data)
+
+    @routes.post("/admin/rollback")
+    def rollback() -> Any:
+        webhook = _admin()
+        payload = validation.json_object(flask.request.get_data(cache=False))
+        status, body = webhook.handle(flask.request.headers.get("Authorization"), payload)
+        return body, status
+
+    @routes.post("/admin/deploy")
+    def deploy() -> Any:
+        webhook, service = _admin(), _service()
+        if not webhook.authorized(flask.request.headers.get("Authorization")):
+            return {"error": "missing or wrong bearer token"}, 401
+        body = validation.fields(_body(), {"version": str})
+        if body["version"] not in service.models:
+            raise InvalidRequest(422, [f"version must be one of {list(service.models)}"])
+        fault_rate = body.get("fault_rate", 0.0)
+        if isinstance(fault_rate, bool) or not isinstance(fault_rate, (int, float)) or not 0 <= fault_rate <= 1:
+            raise InvalidRequest(422, ["fault_rate must be a number from 0 to 1"])
+        service.models[body["version"]].fault_rate = float(fault_rate)
+        service.deployment.deploy(body["version"])
+        return {"active": service.deployment.active, "fault_rate": float(fault_rate)}
+
+    return routes
+
+
+def _admin() -> Any:
+    webhook = _service().webhook
+    if webhook is None:
+        raise InvalidRequest(503, [f"the admin endpoints are off: start the service with {OTEL_ML_ROLLBACK_TOKEN} set"])
+    return webhook
