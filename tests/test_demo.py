@@ -1,20 +1,79 @@
-"""`otel-ml demo` runs on the embedded default and its summary is read from real telemetry."""
+"""`otel-ml demo` on the embedded default: the story a new user sees, read back from its summary."""
 
+from __future__ import annotations
+
+import io
 import re
 import subprocess
 import sys
 
+import pytest
 
-def test_quick_demo_summarises_what_it_monitored():
-    out = subprocess.run([sys.executable, "-m", "otel_ml.cli", "demo", "--predictions", "600", "--seed", "3"],
-                         capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
-    assert out.returncode == 0, out.stderr
-    text = out.stdout
-    total = int(re.search(r"predictions\s+(\d+) in", text).group(1))
-    assert total == 600
-    ok = sum(int(n) for n in re.findall(r"ok\s+[01]\s+(\d+)", text))
-    errors = int(re.search(r"error TimeoutError\s+(\d+)", text).group(1))
-    assert ok + errors == 600 and errors > 0
-    accuracy = float(re.search(r"accuracy\s+([\d.]+)%", text).group(1))
-    assert 60 < accuracy < 100                  # a trained model, not a coin
-    assert int(re.search(r"bad features\s+(\d+)", text).group(1)) > 0
+
+@pytest.fixture(scope="module")
+def summary() -> str:
+    out = subprocess.run([sys.executable, "-m", "otel_ml.cli", "demo", "--scale", "0.4", "--rate", "50", "--no-live"],
+                         capture_output=True, text=True, timeout=180, env={"PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr, out.stderr[-3000:]
+    return out.stdout
+
+
+def line(text: str, key: str) -> str:
+    found = re.search(rf"^{key}\s+(.*)$", text, re.MULTILINE)
+    assert found, f"no '{key}' line in:\n{text}"
+    return found.group(1)
+
+
+def test_traffic_and_performance(summary):
+    requests = line(summary, "requests")
+    total = int(requests.split()[0])
+    assert 0.8 * 50 * 28 <= total <= 50 * 28 + 5                     # 28 s of phases at 50/s
+    errors = int(re.search(r"5xx (\d+)", requests).group(1))
+    assert 0 < errors < 0.15 * total                                  # the burst, then the rollback
+    assert int(re.search(r"4xx (\d+)", requests).group(1)) > 0        # the malformed requests
+    latency = [float(v) for v in re.findall(r"([\d.]+) ms", line(summary, "latency"))]
+    assert len(latency) == 4 and 0 < latency[0] <= latency[3] and latency[1] <= latency[2] <= latency[3]
+
+
+def test_predictions_errors_and_confidence(summary):
+    predictions = {k: int(v) for k, v in (item.rsplit(" ", 1) for item in line(summary, "predictions").split(", "))}
+    assert predictions["benign"] > 0 and predictions["malignant"] > 0
+    assert predictions["error TimeoutError"] > 0
+    assert 0.5 < float(re.search(r"mean ([\d.]+)", line(summary, "confidence")).group(1)) <= 1
+
+
+def test_drift_is_detected_on_exactly_the_shifted_features(summary):
+    assert line(summary, "drift").startswith("detected during the run on mean_smoothness, mean_texture")
+
+
+def test_accuracy_from_feedback(summary):
+    accuracy = line(summary, "accuracy")
+    assert 70 < float(accuracy.split("%")[0]) < 100
+    assert int(re.search(r"over (\d+) outcomes", accuracy).group(1)) > 500
+
+
+def test_the_error_burst_fires_the_critical_alert_and_is_rolled_back(summary):
+    assert "MLHighErrorRate (critical) x1" in line(summary, "alerts fired")
+    assert "MLDataDrift (warning)" in line(summary, "alerts fired")
+    assert re.match(r"v2 -> v1 on MLHighErrorRate, [\d.]+ s into phase 'bad release'", line(summary, "rollbacks"))
+    assert "ROLLBACK v2 -> v1 (webhook answered 200)" in summary
+
+
+def test_conversions(summary):
+    business = line(summary, "business")
+    assert int(business.split()[0]) > 0 and float(business.split("value ")[1].replace(",", "")) > 0
+
+
+def test_the_live_dashboard_draws_every_section():
+    from otel_ml.demo.run import demo
+
+    out = io.StringIO()
+    assert demo(scale=0.15, rate=60, live=True, out=out) == 0
+    frames = out.getvalue().split("\x1b[H\x1b[2J")
+    assert len(frames) >= 5
+    last = frames[-1]
+    for heading in ("Performance (last 10 s)", "Predictions (last 10 s)", "Accuracy from feedback",
+                    "Drift (KS against the reference", "Alerts firing", "Recent events", "== otel-ml demo summary"):
+        assert heading in last
+    assert re.search(r"mean_texture\s+D=[\d.]+\s+p=", last)

@@ -119,6 +119,7 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     from otel_ml.demo.traffic import TrafficGenerator, default_phases
 
     live = out.isatty() if live is None else live
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")   # http.server.request.duration, in seconds
     token = os.environ.get(OTEL_ML_ROLLBACK_TOKEN, "").strip() or secrets.token_urlsafe(24)
     requests, reader = RequestWindow(), InMemoryMetricReader()
     tracer_provider, meter_provider, logger_provider, telemetry = _providers(requests, reader)
@@ -207,6 +208,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7) -> int:
     """Run the demo service alone (exporting over OTLP as configured by ``OTEL_*``) until interrupted."""
     import otel_ml
 
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     telemetry = otel_ml.configure(service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME)
     stack = Stack(seed=seed, token=os.environ.get(OTEL_ML_ROLLBACK_TOKEN), tracer_provider=telemetry.tracer_provider,
                   meter_provider=telemetry.meter_provider, logger_provider=telemetry.logger_provider)
