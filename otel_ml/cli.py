@@ -15,7 +15,7 @@ def _positive(kind: type) -> object:
     return parse
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="otel-ml", description="OpenTelemetry monitoring for ML models.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="the demo service, its traffic and a live dashboard, all on loopback")
@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     traffic.add_argument("--rounds", type=_positive(int), default=1, help="how many times to run the phases")
     traffic.add_argument("--seed", type=int, default=7)
     sub.add_parser("names", help="print every metric with its Prometheus name")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "demo":
         from otel_ml.demo.run import demo as run_demo
 

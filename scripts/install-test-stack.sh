@@ -3,6 +3,8 @@
 #
 #   prometheus, promtool, alertmanager, amtool   (scrape path, rules, alert delivery)
 #   victoria-metrics, vmalert                    (OTLP/HTTP metrics in, Prometheus query API out)
+#   docker-compose                               (validates compose/ against the compose spec; no engine)
+#   promtool3                                    (Prometheus 3 config syntax, from Debian unstable)
 #
 # Debian 12 ships Prometheus 2.42 and a VictoriaMetrics without OTLP ingest, so the binaries are
 # taken from Debian 13 (trixie) packages: `apt-get download` with a private sources list derived
@@ -18,7 +20,7 @@ STACK_DIR=${STACK_DIR:-"$PWD/.stack"}
 mkdir -p "$STACK_DIR"
 STACK_DIR=$(cd "$STACK_DIR" && pwd)
 SUITE=trixie
-PKGS="prometheus promtool prometheus-alertmanager victoria-metrics"
+PKGS="prometheus promtool prometheus-alertmanager victoria-metrics docker-compose"
 BIN="$STACK_DIR/bin" APT="$STACK_DIR/apt" ROOT="$STACK_DIR/root" STAMP="$STACK_DIR/.installed"
 AM_SHARE=/usr/share/prometheus/alertmanager
 
@@ -27,7 +29,7 @@ log() { echo "[install-test-stack] $*" >&2; }
 binaries_run() {
   "$BIN/prometheus" --version >/dev/null 2>&1 && "$BIN/promtool" --version >/dev/null 2>&1 &&
     "$BIN/alertmanager" --version >/dev/null 2>&1 && "$BIN/victoria-metrics" -version >/dev/null 2>&1 &&
-    [ -x "$BIN/vmalert" ]
+    [ -x "$BIN/vmalert" ] && "$BIN/docker-compose" version >/dev/null 2>&1
 }
 
 place_alertmanager_templates() {
@@ -81,8 +83,26 @@ ln -sfn ../root/usr/bin/prometheus-alertmanager "$BIN/alertmanager"
 ln -sfn ../root/usr/bin/amtool "$BIN/amtool"
 ln -sfn ../root/usr/bin/victoria-metrics "$BIN/victoria-metrics"
 ln -sfn ../root/usr/bin/vmalert "$BIN/vmalert"
+ln -sfn ../root/usr/libexec/docker/cli-plugins/docker-compose "$BIN/docker-compose"
 place_alertmanager_templates
 binaries_run || { echo "the unpacked binaries do not run" >&2; exit 1; }
+
+# Prometheus 3's config (the `otlp:` block) needs a promtool 3; Debian has one only in unstable.
+# Optional: without it the compose test checks the config with promtool 2 minus that block.
+SID="$APT/sid.sources"
+awk -v RS= -v ORS="\n\n" '!/security/ { gsub(/Suites:[^\n]*/, "Suites: sid"); print }' "$APT/derived.sources" > "$SID" 2>/dev/null || true
+rm -rf "$STACK_DIR/promtool3"
+if [ -s "$SID" ] && mkdir -p "$APT/sid-lists/partial" &&
+   apt-get "${OPTS[@]}" -o "Dir::Etc::SourceList=$SID" -o "Dir::State::Lists=$APT/sid-lists" -qq update &&
+   (cd "$APT/debs" && apt-get "${OPTS[@]}" -o "Dir::Etc::SourceList=$SID" -o "Dir::State::Lists=$APT/sid-lists" \
+      -qq download promtool) &&
+   dpkg-deb -x "$APT"/debs/promtool_*.deb "$STACK_DIR/promtool3" && "$STACK_DIR/promtool3/usr/bin/promtool" --version >/dev/null 2>&1
+then
+  ln -sfn ../promtool3/usr/bin/promtool "$BIN/promtool3"
+else
+  log "no promtool 3 (Debian unstable unreachable); the compose test falls back to promtool 2"
+fi
+rm -f "$APT"/debs/*.deb
 date -u +%FT%TZ > "$STAMP"
 "$BIN/prometheus" --version 2>&1 | head -n1 >&2
 "$BIN/victoria-metrics" -version 2>&1 | head -n1 >&2

@@ -7,8 +7,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMTOOL = ROOT / ".stack" / "bin" / "promtool"
-RULE_FILES = sorted(p for p in (ROOT / "grafana" / "rules").glob("*.yml") if not p.name.endswith("_test.yml"))
-TEST_FILES = sorted((ROOT / "grafana" / "rules").glob("*_test.yml"))
+RULE_FILES = sorted((ROOT / "grafana" / "rules").glob("*.yml"))           # what Prometheus loads
+TEST_FILES = sorted((ROOT / "grafana" / "rules" / "tests").glob("*_test.yml"))
 
 
 @pytest.fixture(scope="module")

@@ -226,3 +226,29 @@ def attributes_of(key_values: Any) -> dict[str, Any]:
         else:
             out[kv.key] = getattr(value, kind) if kind else None
     return out
+
+
+def start_alertmanager(tmp: Path, config: str) -> tuple[Process, str]:
+    """Alertmanager on loopback with ``config`` (YAML text); no cluster listener."""
+    path = tmp / "alertmanager.yml"
+    path.write_text(config)
+    port = free_port()
+    proc = Process("alertmanager", [
+        str(STACK_BIN / "alertmanager"), f"--config.file={path}", f"--storage.path={tmp / 'am-data'}",
+        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn",
+    ], tmp)
+    base = f"http://127.0.0.1:{port}"
+    proc.wait_ready(lambda: http_get(f"{base}/-/ready"))
+    return proc, base
+
+
+def start_vmalert(tmp: Path, rules: Path, datasource: str, notifier: str | None) -> Process:
+    """vmalert evaluating ``rules`` every second against ``datasource`` (VictoriaMetrics)."""
+    port = free_port()
+    proc = Process("vmalert", [
+        str(STACK_BIN / "vmalert"), f"-rule={rules}", f"-datasource.url={datasource}", f"-remoteWrite.url={datasource}",
+        *([f"-notifier.url={notifier}"] if notifier else ["-notifier.blackhole"]),
+        "-evaluationInterval=1s", "-rule.evalDelay=0s", f"-httpListenAddr=127.0.0.1:{port}", "-loggerLevel=WARN",
+    ], tmp)
+    proc.wait_ready(lambda: http_get(f"http://127.0.0.1:{port}/health"))
+    return proc

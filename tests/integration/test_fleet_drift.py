@@ -28,15 +28,8 @@ def fleet(pipeline, tmp_path_factory):
     # the same rules, evaluated every second instead of every minute
     rules = tmp / "drift.yml"
     rules.write_text(RULES.read_text().replace("interval: 1m", "interval: 1s"))
-    port = servers.free_port()
-    vm = f"http://127.0.0.1:{pipeline.vm_port}"
-    vmalert = servers.Process("vmalert", [
-        str(servers.STACK_BIN / "vmalert"), f"-rule={rules}", f"-datasource.url={vm}", f"-remoteWrite.url={vm}",
-        "-notifier.blackhole", "-evaluationInterval=1s", "-rule.evalDelay=0s", f"-httpListenAddr=127.0.0.1:{port}",
-        "-loggerLevel=WARN",
-    ], tmp)
+    vmalert = servers.start_vmalert(tmp, rules, f"http://127.0.0.1:{pipeline.vm_port}", notifier=None)
     try:
-        vmalert.wait_ready(lambda: servers.http_get(f"http://127.0.0.1:{port}/health"))
         pipeline.vm.wait_for('ml:feature_psi{ml_model_name="fleet-shifted"}', timeout=90,
                              predicate=lambda r: len(r) == 3)
         pipeline.vm.wait_for('ml:feature_psi{ml_model_name="fleet-steady"}', timeout=30,
