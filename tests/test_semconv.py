@@ -40,7 +40,7 @@ def test_factories_create_instruments_with_the_registered_names():
             semconv.ML_DRIFT_STATISTIC, semconv.ML_DRIFT_P_VALUE, semconv.ML_DRIFT_DETECTED,
             semconv.ML_DRIFT_WINDOW_SIZE, semconv.ML_DRIFT_THRESHOLD)), semconv.create_ml_drift_check_duration(meter),
         semconv.create_ml_feature_quantile(meter, lambda _o: []),
-        semconv.create_ml_feature_category_count(meter, lambda _o: []),
+        semconv.create_ml_feature_category_count(meter, lambda _o: []), semconv.create_ml_model_rollbacks(meter),
     ]
     assert sorted(i.name for i in created) == sorted(semconv.ALL_METRICS)
 
