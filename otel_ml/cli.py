@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--seed", type=int, default=7)
+    serve.add_argument("--prometheus-port", type=int, default=None,
+                       help="also serve /metrics for Prometheus on this port (needs opentelemetry-exporter-prometheus)")
     traffic = sub.add_parser("traffic", help="send the demo's phased traffic to a running service (loopback only)")
     traffic.add_argument("--url", default="http://127.0.0.1:8000")
     traffic.add_argument("--scale", type=_positive(float), default=1.0)
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from otel_ml.demo.run import serve as run_serve
 
-        return run_serve(host=args.host, port=args.port, seed=args.seed)
+        return run_serve(host=args.host, port=args.port, seed=args.seed, prometheus_port=args.prometheus_port)
     if args.command == "traffic":
         from otel_ml.demo.run import traffic as run_traffic
 

@@ -44,7 +44,11 @@ def test_predictions_errors_and_confidence(summary):
 
 
 def test_drift_is_detected_on_exactly_the_shifted_features(summary):
-    assert line(summary, "drift").startswith("detected during the run on mean_smoothness, mean_texture")
+    drift = line(summary, "drift")
+    assert drift.startswith("detected during the run on ")
+    flagged = drift.removeprefix("detected during the run on ").split(";")[0].split(", ")
+    # the inputs moved are flagged, no other input is; the model's confidence may move with them
+    assert [f for f in flagged if not f.startswith("(")] == ["mean_smoothness", "mean_texture"]
 
 
 def test_accuracy_from_feedback(summary):

@@ -1,8 +1,9 @@
 """The alerts the demo would fire, evaluated in process over a short window.
 
-The production rules run in Prometheus or Grafana over minutes; the demo evaluates the same
-conditions over ``window`` seconds of its own telemetry, so that a one-minute run can show them
-firing and resolving. A rule fires after its condition has held for ``for_seconds``.
+The production rules (:mod:`otel_ml.alerts`) run in Prometheus or Grafana over minutes; the demo
+evaluates the same conditions, with the same names, severities and thresholds, over ``window``
+seconds of its own telemetry, so that a one-minute run can show them firing and resolving. A
+rule fires after its condition has held for ``for_seconds``.
 
 A firing ``critical`` alert is delivered the way Alertmanager would deliver it: a webhook POST
 with a bearer token to the service's ``/admin/rollback``, with the alert's labels (including
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from otel_ml import semconv
+from otel_ml.alerts import RULES_BY_NAME
 from otel_ml.demo.observe import MetricHistory, RequestWindow
 
 P = semconv
@@ -46,6 +48,16 @@ class Evaluation:
         self.requests, self.metrics, self.model, self.version = requests, metrics, model, version
 
 
+def _threshold(name: str) -> float:
+    return RULES_BY_NAME[name].threshold
+
+
+def _rule(name: str, condition: Callable[[Any, float], tuple[bool, str, dict[str, str]]],
+          for_seconds: float = 3.0) -> DemoAlert:
+    rule = RULES_BY_NAME[name]
+    return DemoAlert(name, rule.severity, rule.summary_text(), condition, for_seconds)
+
+
 def _error_rate(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]]:
     def of_version(a: dict[str, Any]) -> bool:
         return a.get(P.ML_MODEL_VERSION) == e.version
@@ -54,13 +66,13 @@ def _error_rate(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]
     errors = e.metrics.increase(P.ML_PREDICTIONS, window,
                                 lambda a: of_version(a) and a.get(P.ML_PREDICTION_STATUS) == "error")
     rate = errors / total if total else 0.0
-    return (total >= 20 and rate > 0.05, f"{rate:.0%} of {total:.0f} predictions of {e.version} failed",
+    return (total >= 20 and rate > _threshold("MLHighErrorRate"), f"{rate:.0%} of {total:.0f} predictions of {e.version} failed",
             {"ml_model_name": e.model, "ml_model_version": e.version})
 
 
 def _latency(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]]:
     s = e.requests.summary(seconds=window)
-    return s.total >= 20 and s.p95_ms > 250, f"p95 {s.p95_ms:.1f} ms", {"ml_model_name": e.model}
+    return s.total >= 20 and s.p95_ms / 1e3 > _threshold("MLHighLatencyP95"), f"p95 {s.p95_ms:.1f} ms", {"ml_model_name": e.model}
 
 
 def _drift(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]]:
@@ -75,22 +87,23 @@ def _low_confidence(e: Evaluation, window: float) -> tuple[bool, str, dict[str, 
     low = e.metrics.increase(P.ML_PREDICTION_CONFIDENCE_METRIC, window, value=below)
     total = e.metrics.increase(P.ML_PREDICTION_CONFIDENCE_METRIC, window, value=lambda p: p.count)
     share = low / total if total else 0.0
-    return total >= 20 and share > 0.25, f"{share:.0%} of predictions below 0.7 confidence", {"ml_model_name": e.model}
+    return (total >= 20 and share > _threshold("MLLowConfidence"), f"{share:.0%} of predictions below 0.7 confidence",
+            {"ml_model_name": e.model})
 
 
 def _accuracy(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]]:
     seen = e.metrics.increase(P.ML_OUTCOMES, window)
     right = e.metrics.increase(P.ML_OUTCOMES, window, lambda a: a.get(P.ML_OUTCOME_CORRECT) == "true")
     accuracy = right / seen if seen else 1.0
-    return seen >= 30 and accuracy < 0.85, f"accuracy {accuracy:.1%} over {seen:.0f} outcomes", {"ml_model_name": e.model}
+    return seen >= 50 and accuracy < _threshold("MLAccuracyDrop"), f"accuracy {accuracy:.1%} over {seen:.0f} outcomes", {"ml_model_name": e.model}
 
 
 RULES = (
-    DemoAlert("MLHighErrorRate", "critical", "More than 5% of the active version's predictions fail", _error_rate),
-    DemoAlert("MLHighLatencyP95", "warning", "p95 request latency above 250 ms", _latency),
-    DemoAlert("MLDataDrift", "warning", "Input features drifted from the reference", _drift, for_seconds=0.0),
-    DemoAlert("MLLowConfidence", "info", "More than 25% of predictions have confidence below 0.7", _low_confidence),
-    DemoAlert("MLAccuracyDrop", "warning", "Accuracy from feedback below 85%", _accuracy),
+    _rule("MLHighErrorRate", _error_rate),
+    _rule("MLHighLatencyP95", _latency),
+    _rule("MLDataDrift", _drift, for_seconds=0.0),
+    _rule("MLLowConfidence", _low_confidence),
+    _rule("MLAccuracyDrop", _accuracy),
 )
 
 

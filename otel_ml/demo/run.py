@@ -32,6 +32,8 @@ class Stack:
 
     def __init__(self, *, seed: int, token: str | None, tracer_provider: Any = None, meter_provider: Any = None,
                  logger_provider: Any = None, drift_window: int = 300) -> None:
+        import numpy as np
+
         import otel_ml
         from otel_ml.demo.data import VERSIONS, load, train
         from otel_ml.demo.service import DemoService, create_app
@@ -41,7 +43,11 @@ class Stack:
 
         self.data = load(seed)
         self.models = train(self.data, seed)
-        drift = DriftProcessor.fit(self.data.serving_x, list(self.data.feature_names), window_size=drift_window,
+        # the reference: the serving population, with v1's predictions and confidences on it
+        probabilities = self.models[VERSIONS[0]].estimator.predict_proba(self.data.serving_x)
+        drift = DriftProcessor.fit(self.data.serving_x, list(self.data.feature_names),
+                                   predictions=np.asarray(self.data.labels)[probabilities.argmax(axis=1)],
+                                   confidences=probabilities.max(axis=1), window_size=drift_window,
                                    long_window_size=0, check_every=50, check_interval=5.0)
         self.monitor = otel_ml.ModelMonitor(MODEL_NAME, version=VERSIONS[0], feature_names=self.data.feature_names,
                                             labels=self.data.labels, drift=drift, tracer_provider=tracer_provider,
@@ -204,12 +210,23 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     return 0
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7) -> int:
-    """Run the demo service alone (exporting over OTLP as configured by ``OTEL_*``) until interrupted."""
+def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7, prometheus_port: int | None = None) -> int:
+    """Run the demo service alone (exporting over OTLP as configured by ``OTEL_*``) until interrupted.
+
+    ``prometheus_port``: also serve the metrics for Prometheus to scrape on that port (needs
+    ``opentelemetry-exporter-prometheus``)."""
     import otel_ml
 
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
-    telemetry = otel_ml.configure(service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME)
+    readers = []
+    if prometheus_port is not None:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+        from prometheus_client import start_http_server
+
+        readers.append(PrometheusMetricReader())
+        start_http_server(prometheus_port, addr=host)
+    telemetry = otel_ml.configure(service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME,
+                                  metric_readers=readers)
     stack = Stack(seed=seed, token=os.environ.get(OTEL_ML_ROLLBACK_TOKEN), tracer_provider=telemetry.tracer_provider,
                   meter_provider=telemetry.meter_provider, logger_provider=telemetry.logger_provider)
     url = stack.start(host, port)
