@@ -128,12 +128,17 @@ def start_victoriametrics(tmp: Path) -> tuple[Process, PromQL, int]:
     return proc, PromQL(base, flush=lambda: http_get(f"{base}/internal/force_flush")), port
 
 
-def start_prometheus(tmp: Path, scrape_targets: list[str]) -> tuple[Process, PromQL]:
+def start_prometheus(tmp: Path, scrape_targets: list[str], *, labels: dict[str, str] | None = None,
+                     rule_files: list[Path] | None = None) -> tuple[Process, PromQL]:
+    """Prometheus scraping ``scrape_targets`` every second (with ``labels`` added to their series),
+    evaluating ``rule_files`` every second."""
     port = free_port()
     config = tmp / "prometheus.yml"
     config.write_text(json.dumps({  # JSON is YAML
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": [{"job_name": "otel-ml", "static_configs": [{"targets": scrape_targets}]}],
+        "rule_files": [str(p) for p in rule_files or []],
+        "scrape_configs": [{"job_name": "otel-ml",
+                            "static_configs": [{"targets": scrape_targets, "labels": labels or {}}]}],
     }))
     proc = Process("prometheus", [
         str(STACK_BIN / "prometheus"), f"--config.file={config}", f"--storage.tsdb.path={tmp / 'prom'}",
@@ -252,3 +257,33 @@ def start_vmalert(tmp: Path, rules: Path, datasource: str, notifier: str | None)
     ], tmp)
     proc.wait_ready(lambda: http_get(f"http://127.0.0.1:{port}/health"))
     return proc
+
+
+class WebhookSink:
+    """An HTTP server keeping the JSON bodies POSTed to it (an Alertmanager webhook receiver)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[Any] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                sink.bodies.append(json.loads(body or b"null"))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def alerts(self, status: str = "firing") -> list[dict[str, Any]]:
+        return [a for body in list(self.bodies) for a in body.get("alerts", []) if a.get("status") == status]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
