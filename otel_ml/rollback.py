@@ -3,8 +3,9 @@
 Alertmanager and Grafana both POST a JSON body with an ``alerts`` list, each alert carrying
 ``status`` and ``labels``. :meth:`RollbackWebhook.handle` takes the ``Authorization`` header
 and that body and decides: a **firing** alert with a ``severity`` in ``severities`` whose
-``ml_model_version`` label is the **active** version (and whose ``ml_model_name``, if present,
-is the monitored model) rolls the :class:`~otel_ml.deployment.Deployment` back. Anything else
+``ml_model_version`` label is the **active** version (and whose ``ml_model_name`` and
+``service_name``, when present and known, are this model and this service) rolls the
+:class:`~otel_ml.deployment.Deployment` back. Anything else
 is answered and ignored, so a repeated or late alert for a version already taken out does
 nothing. It is framework-free: the Flask or FastAPI route only passes the header and the body.
 
@@ -57,15 +58,20 @@ class RollbackWebhook:
         The bearer token senders must present (at least 16 characters).
     severities : iterable of str
         Alert severities that trigger a rollback (default ``critical`` only).
+    service_name : str, optional
+        This service's ``service.name``: an alert whose ``service_name`` label names another
+        service is ignored, so that one service's alert cannot roll back another's model.
     """
 
-    def __init__(self, deployment: Any, token: str | None, *, severities: Iterable[str] = ("critical",)) -> None:
+    def __init__(self, deployment: Any, token: str | None, *, severities: Iterable[str] = ("critical",),
+                 service_name: str | None = None) -> None:
         if not token or not token.strip():
             raise RollbackDisabled(f"The rollback webhook needs a token: set {OTEL_ML_ROLLBACK_TOKEN}.")
         if len(token.strip()) < MIN_TOKEN_LENGTH:
             raise RollbackDisabled(f"{OTEL_ML_ROLLBACK_TOKEN} is shorter than {MIN_TOKEN_LENGTH} characters.")
         self.deployment = deployment
         self.severities = frozenset(severities)
+        self.service_name = service_name
         self._expected = f"Bearer {token.strip()}".encode()
 
     @classmethod
@@ -105,6 +111,9 @@ class RollbackWebhook:
             return f"{name}: {alert.get('status')}, not firing"
         if labels.get("severity") not in self.severities:
             return f"{name}: severity {labels.get('severity')!r} does not roll back"
+        service = labels.get("service_name")
+        if self.service_name is not None and service is not None and service != self.service_name:
+            return f"{name}: for service {service!r}, not {self.service_name!r}"
         model = labels.get("ml_model_name")
         if model is not None and model != self.deployment.monitor.name:
             return f"{name}: for model {model!r}, not {self.deployment.monitor.name!r}"

@@ -77,3 +77,13 @@ def test_no_usable_token_no_webhook(sinks, token):
     with pytest.raises(RollbackDisabled):
         RollbackWebhook.from_env(deployment, environ={})
     assert RollbackWebhook.from_env(deployment, environ={"OTEL_ML_ROLLBACK_TOKEN": TOKEN}).authorized(f"Bearer {TOKEN}")
+
+
+def test_alerts_for_another_service_are_ignored(sinks):
+    deployment = Deployment(sinks.monitor("churn", "v1"), ["v1", "v2"], meter_provider=sinks.meter_provider)
+    deployment.deploy("v2")
+    hook = RollbackWebhook(deployment, TOKEN, service_name="churn-api")
+    status, body = hook.handle(f"Bearer {TOKEN}", {"alerts": [alert(service_name="billing-api"),
+                                                              alert(service_name="churn-api")]})
+    assert "for service 'billing-api', not 'churn-api'" in body["ignored"][0]
+    assert body["rolled_back"] == {"from": "v2", "to": "v1", "alert": "MLHighErrorRate"}

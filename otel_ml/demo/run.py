@@ -31,7 +31,7 @@ class Stack:
     """The demo service with its monitor, deployment and webhook, built on given providers."""
 
     def __init__(self, *, seed: int, token: str | None, tracer_provider: Any = None, meter_provider: Any = None,
-                 logger_provider: Any = None, drift_window: int = 300) -> None:
+                 logger_provider: Any = None, drift_window: int = 300, service_name: str | None = None) -> None:
         import numpy as np
 
         import otel_ml
@@ -55,7 +55,7 @@ class Stack:
         self.deployment = Deployment(self.monitor, VERSIONS, meter_provider=meter_provider,
                                      logger_provider=logger_provider)
         try:
-            self.webhook: Any = RollbackWebhook(self.deployment, token)
+            self.webhook: Any = RollbackWebhook(self.deployment, token, service_name=service_name)
         except RollbackDisabled as exc:
             logging.getLogger(__name__).warning("otel-ml: %s; /admin/* is off", exc)
             self.webhook = None
@@ -228,7 +228,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7, prometheu
     telemetry = otel_ml.configure(service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME,
                                   metric_readers=readers)
     stack = Stack(seed=seed, token=os.environ.get(OTEL_ML_ROLLBACK_TOKEN), tracer_provider=telemetry.tracer_provider,
-                  meter_provider=telemetry.meter_provider, logger_provider=telemetry.logger_provider)
+                  meter_provider=telemetry.meter_provider, logger_provider=telemetry.logger_provider,
+                  service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME)
     url = stack.start(host, port)
     print(f"otel-ml demo service on {url} (model {MODEL_NAME}, serving {stack.deployment.active})", flush=True)
     try:

@@ -104,9 +104,10 @@ class PromQL:
             raise AssertionError(f"{url}: {body}")
         return body["data"]
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """An instant query, now or at the unix time ``at``."""
         self._flush()
-        return self.get("/api/v1/query", query=expr)["result"]
+        return self.get("/api/v1/query", query=expr, **({"time": f"{at:.3f}"} if at is not None else {}))["result"]
 
     def names(self, prefix: str = "") -> set[str]:
         self._flush()
