@@ -10,7 +10,9 @@ connections), each exporting over OTLP/gRPC to a rotel collector that drops what
   production  contrib + otel_ml with 10% of traces sampled (parent-based) and 10% of
               successful predictions logged; every metric complete
 For a breakdown, OTEL_ML_BENCH_SETUPS=contrib,otel_ml,otel_ml-no-drift,otel_ml-no-log also runs
-otel_ml without its drift processor, and without prediction log records.
+otel_ml without its drift processor, and without prediction log records. A "-current" suffix
+(otel_ml-current, production-current) puts the prediction's attributes on the HTTP server span
+instead of a child span (prediction_span="current").
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def run_setup(setup: str, seconds: int, workers: int, collector: str) -> dict[st
     env = {**os.environ, "OTEL_ML_BENCH_SETUP": setup, "OTEL_SERVICE_NAME": f"bench-{setup}",
            "OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
            "OTEL_METRIC_EXPORT_INTERVAL": "5000", "OTEL_SEMCONV_STABILITY_OPT_IN": "http"}
-    if setup == "production":
+    if setup.startswith("production"):
         env.update(OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG="0.1")
     server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-c", str(HERE / "served_gunicorn.py"),
                                "-b", f"127.0.0.1:{port}", "--chdir", str(HERE), "served_app:app"],

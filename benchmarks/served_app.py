@@ -1,6 +1,6 @@
 """The Flask /predict service the served benchmark runs under gunicorn, in the setup chosen by
 OTEL_ML_BENCH_SETUP (see served.py): bare, contrib, otel_ml, production, and for a breakdown
-otel_ml-no-drift, otel_ml-no-log."""
+otel_ml-no-drift, otel_ml-no-log; a "-current" suffix puts the prediction on the HTTP span."""
 
 import os
 
@@ -32,14 +32,15 @@ if SETUP != "bare":
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
     FlaskInstrumentor().instrument_app(app)
-if SETUP.startswith("otel_ml") or SETUP == "production":
+if SETUP.startswith("otel_ml") or SETUP.startswith("production"):
     import otel_ml
     from otel_ml.drift import DriftProcessor
     from otel_ml.instrumentation.flask import FlaskModelInstrumentor
 
     drift = None if SETUP == "otel_ml-no-drift" else \
         DriftProcessor.fit(rng.normal(size=(10_000, 20)), FEATURES, threshold=1e-6)
-    log_ratio = {"production": 0.1, "otel_ml-no-log": 0.0}.get(SETUP, 1.0)
+    log_ratio = 0.1 if SETUP.startswith("production") else 0.0 if SETUP == "otel_ml-no-log" else 1.0
     monitor = otel_ml.ModelMonitor("bench", version="v1", feature_names=FEATURES, drift=drift,
-                                   log_sample_ratio=log_ratio)
+                                   log_sample_ratio=log_ratio,
+                                   prediction_span="current" if SETUP.endswith("-current") else None)
     FlaskModelInstrumentor.instrument_app(app, monitor)

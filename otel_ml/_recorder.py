@@ -40,8 +40,10 @@ class PredictionRecorder:
     def __init__(self, *, tracer: trace.Tracer, meter: Any, logger: logs.Logger, attributes: ModelAttributes,
                  labels: BoundedValues, error_types: BoundedValues, store: RecentPredictions,
                  problems: Problems, check: FeatureCheck, capture: FeatureCapture,
-                 log_sample_ratio: float, value_unit: str, value_buckets: Any) -> None:
+                 log_sample_ratio: float, value_unit: str, value_buckets: Any,
+                 prediction_span: str = "child") -> None:
         self.tracer = tracer
+        self.annotate_current = prediction_span == "current"
         self.attributes = attributes
         self.span_name = f"predict {attributes.name}"
         self.labels = labels
@@ -69,6 +71,12 @@ class PredictionRecorder:
         try:
             attributes = p._attributes = self.attributes
             self.tally.enter(attributes)
+            if self.annotate_current:
+                current = trace.get_current_span()
+                if current.is_recording():
+                    current.set_attributes(attributes.base)
+                    p._span, p._owns_span = current, False
+                    return
             span = p._span = self.tracer.start_span(self.span_name, attributes=attributes.base)
             p._token = context.attach(trace.set_span_in_context(span))
         except Exception as exc:  # noqa: BLE001
@@ -91,7 +99,7 @@ class PredictionRecorder:
                     self.tally.leave(p._attributes, *counted)
                 if p._token is not None:
                     context.detach(p._token)
-                if span is not None:
+                if span is not None and p._owns_span:
                     span.end()
             except Exception as problem:  # noqa: BLE001
                 self.problems.report("span_end_failed", exc=problem)
@@ -130,11 +138,14 @@ class PredictionRecorder:
         if error_type is not None:
             details[semconv.ERROR_TYPE] = error_type
         if span.is_recording():
-            span.set_attributes(details)
+            if p._owns_span or exc is not None or error_type is None:
+                span.set_attributes(details)
+            else:       # an HTTP span answered 4xx: error.type there is the HTTP layer's to set
+                span.set_attributes({k: v for k, v in details.items() if k != semconv.ERROR_TYPE})
             if exc is not None:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-            elif error_type is not None:
+            elif error_type is not None and p._owns_span:      # an HTTP span's status is its own
                 span.set_status(_ERROR_STATUS_NO_DESCRIPTION)
 
         if error_type is not None or self.log_sample_ratio >= 1.0 or random.random() < self.log_sample_ratio:

@@ -32,8 +32,11 @@ class MonitorConfig:
     store_size: int = 100_000
     store_ttl: float = 86_400.0
     log_sample_ratio: float = 1.0
+    prediction_span: str = "child"
 
     def __post_init__(self) -> None:
+        if self.prediction_span not in ("child", "current"):
+            raise ValueError(f"prediction_span must be 'child' or 'current', got {self.prediction_span!r}.")
         if self.max_labels < 1:
             raise ValueError(f"max_labels must be at least 1, got {self.max_labels}.")
         if self.store_size < 1:
@@ -51,6 +54,9 @@ class MonitorConfig:
         capture = _get(env, ev.OTEL_ML_CAPTURE_FEATURES)
         if capture is not None:
             values["capture_features"] = parse_capture(capture)
+        span = _get(env, ev.OTEL_ML_PREDICTION_SPAN)
+        if span is not None:
+            values["prediction_span"] = span.strip().lower()
         for key, var, kind in (
             ("max_labels", ev.OTEL_ML_MAX_LABELS, int),
             ("store_size", ev.OTEL_ML_STORE_SIZE, int),

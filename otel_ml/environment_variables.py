@@ -56,6 +56,16 @@ Whether :func:`otel_ml.configure` starts process and system metrics (CPU, memory
 Default: ``true``. Code: ``configure(system_metrics=...)``.
 """
 
+OTEL_ML_PREDICTION_SPAN: Final = "OTEL_ML_PREDICTION_SPAN"
+"""
+.. envvar:: OTEL_ML_PREDICTION_SPAN
+
+``child`` (default): each prediction gets its own span ``predict <model>``, a child of the current
+span. ``current``: the prediction's attributes go on the current span instead (for a served
+model, the HTTP server span), which saves a span per request; with no recording current span a
+child span is made as usual. Code: ``prediction_span=``.
+"""
+
 OTEL_ML_ROLLBACK_TOKEN: Final = "OTEL_ML_ROLLBACK_TOKEN"
 """
 .. envvar:: OTEL_ML_ROLLBACK_TOKEN

@@ -187,3 +187,45 @@ def test_two_models_in_one_process_both_report(sinks):
     assert sinks.value("ml.predictions", ml__model__name="fraud") == 2
     assert sinks.value("ml.predictions", ml__model__name="churn") == 3
     assert {p.attributes["ml.model.name"] for p in sinks.points("ml.prediction.active")} == {"fraud", "churn"}
+
+
+def test_prediction_span_current_annotates_the_enclosing_span(sinks):
+    monitor = sinks.monitor(prediction_span="current")
+    tracer = sinks.tracer_provider.get_tracer("app")
+    with tracer.start_as_current_span("POST /predict") as server:
+        with monitor.predict([1.0, 2.0]) as p:
+            p.record("fraud", confidence=0.8)
+    spans = sinks.finished_spans()
+    assert [s.name for s in spans] == ["POST /predict"]
+    assert spans[0].attributes["ml.prediction.id"] == p.id and spans[0].attributes["ml.model.name"] == "fraud"
+    assert spans[0].attributes["ml.prediction.label"] == "fraud"
+    assert monitor._store.get(p.id)[0].span_context.span_id == server.get_span_context().span_id
+    records = sinks.logs()
+    assert records[0].span_id == server.get_span_context().span_id
+
+
+def test_prediction_span_current_leaves_the_http_status_alone_but_records_exceptions(sinks):
+    monitor = sinks.monitor(prediction_span="current")
+    tracer = sinks.tracer_provider.get_tracer("app")
+    with tracer.start_as_current_span("POST /predict"):
+        with monitor.predict([1.0]) as p:
+            p.fail("422")
+    with pytest.raises(TimeoutError):
+        with tracer.start_as_current_span("POST /predict"):
+            with monitor.predict([1.0]):
+                raise TimeoutError("slow")
+    first, second = sinks.finished_spans()
+    assert first.status.status_code.name == "UNSET" and first.attributes["ml.prediction.status"] == "error"
+    assert "error.type" not in first.attributes and second.attributes["error.type"] == "TimeoutError"
+    assert second.status.status_code.name == "ERROR" and second.events[0].name == "exception"
+    assert sinks.value("ml.predictions", ml__prediction__status="error") == 2
+
+
+def test_prediction_span_current_without_a_recording_span_makes_a_child(sinks, monkeypatch):
+    monkeypatch.setenv("OTEL_ML_PREDICTION_SPAN", "current")
+    monitor = sinks.monitor()
+    with monitor.predict([1.0]) as p:
+        p.record("ok", confidence=0.9)
+    assert [s.name for s in sinks.finished_spans()] == ["predict fraud"]
+    with pytest.raises(ValueError, match="prediction_span must be 'child' or 'current'"):
+        sinks.monitor(prediction_span="server")

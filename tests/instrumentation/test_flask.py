@@ -93,3 +93,17 @@ def test_features_from_a_dotted_path_and_a_custom_output(sinks):
     app.test_client().post("/v1/score", json={"inputs": {"row": [1, 2, 3]}})
     assert drift_rows == [[1, 2, 3]]
     assert sinks.value("ml.predictions", ml__prediction__label="1") == 1
+
+
+def test_prediction_on_the_http_span_with_prediction_span_current(app, sinks):
+    app.extensions["otel_ml"].monitor._recorder.annotate_current = True      # as prediction_span="current"
+    client = app.test_client()
+    assert client.post("/predict", json={"features": [150.0, 40]}).status_code == 200
+    assert client.post("/predict", json={"rows": []}).status_code == 400
+    ok, bad = sinks.finished_spans()
+    assert ok.name == bad.name == "POST /predict"
+    assert ok.attributes["ml.prediction.label"] == "fraud" and ok.attributes["ml.model.name"] == "fraud"
+    assert ok.attributes["http.route"] == "/predict"
+    assert bad.attributes["ml.prediction.status"] == "error" and bad.status.status_code is StatusCode.UNSET
+    assert "error.type" not in bad.attributes                   # a 4xx is no server error in HTTP semconv
+    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="400") == 1
