@@ -130,7 +130,7 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     requests, reader = RequestWindow(), InMemoryMetricReader()
     tracer_provider, meter_provider, logger_provider, telemetry = _providers(requests, reader)
     metrics = MetricHistory(reader)
-    print(f"otel-ml demo: training the models on scikit-learn's breast-cancer data"
+    print("otel-ml demo: training the models on scikit-learn's breast-cancer data"
           + (f"; exporting to {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']}" if telemetry else ""), file=out, flush=True)
     stack = Stack(seed=seed, token=token, tracer_provider=tracer_provider, meter_provider=meter_provider,
                   logger_provider=logger_provider)

@@ -14,6 +14,8 @@ import numpy as np
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from otel_ml.drift.result import Correction

@@ -8,7 +8,7 @@ for 10 million samples between false alarms.
 import numpy as np
 import pytest
 
-from otel_ml.drift import Correction, DriftProcessor, ReferenceProfile
+from otel_ml.drift import DriftProcessor, ReferenceProfile
 
 FEATURES, CHECK_EVERY = 20, 100
 

@@ -20,7 +20,6 @@ import json
 import sys
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
