@@ -12,7 +12,8 @@ connections), each exporting over OTLP/gRPC to a rotel collector that drops what
 For a breakdown, OTEL_ML_BENCH_SETUPS=contrib,otel_ml,otel_ml-no-drift,otel_ml-no-log also runs
 otel_ml without its drift processor, and without prediction log records. A "-current" suffix
 (otel_ml-current, production-current) puts the prediction's attributes on the HTTP server span
-instead of a child span (prediction_span="current").
+instead of a child span (prediction_span="current"). Floors, without otel_ml: contrib-plus-span
+(contrib + one more SDK span per request) and contrib-plus-log (contrib + one SDK log record).
 """
 
 from __future__ import annotations

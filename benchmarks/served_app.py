@@ -25,8 +25,30 @@ def predict():
     if not isinstance(body, dict) or not isinstance(body.get("features"), list) or len(body["features"]) != 20:
         return jsonify(error="features must be a list of 20 numbers"), 400
     label, confidence = model(np.asarray(body["features"], dtype=float))
+    if FLOOR is not None:
+        FLOOR(label, confidence)
     return jsonify(label=label, confidence=confidence)
 
+
+FLOOR = None
+if SETUP in ("contrib-plus-span", "contrib-plus-log"):
+    # floors: what the SDK alone charges for one more span, or one log record, per request
+    from opentelemetry import _logs, trace
+
+    ATTRIBUTES = {"ml.model.name": "bench", "ml.model.version": "v1", "ml.prediction.status": "ok"}
+    if SETUP == "contrib-plus-span":
+        tracer = trace.get_tracer("floor")
+
+        def FLOOR(label, confidence):  # noqa: N802
+            with tracer.start_as_current_span("predict bench", attributes=ATTRIBUTES) as span:
+                span.set_attributes({"ml.prediction.label": str(label), "ml.prediction.confidence": confidence})
+    else:
+        floor_logger = _logs.get_logger("floor")
+
+        def FLOOR(label, confidence):  # noqa: N802
+            floor_logger.emit(body="prediction", severity_number=_logs.SeverityNumber.INFO, event_name="ml.prediction",
+                              attributes={**ATTRIBUTES, "ml.prediction.label": str(label),
+                                          "ml.prediction.confidence": confidence})
 
 if SETUP != "bare":
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
