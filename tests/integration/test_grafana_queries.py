@@ -145,12 +145,12 @@ def stack(pipeline, tmp_path_factory):
         started.append(alertmanager)
         started.append(servers.start_vmalert(tmp, rules_dir / "*.yml", f"http://127.0.0.1:{pipeline.vm_port}", am_url))
         generator = TrafficGenerator(url, load(), rate=40, token=TOKEN, feedback_delay=1.0, seed=11, phases=[
-            Phase("normal", 10), Phase("drift", 12, shift={"mean_texture": 2.0, "mean_smoothness": 2.0}),
+            Phase("normal", 25), Phase("drift", 12, shift={"mean_texture": 2.0, "mean_smoothness": 2.0}),
             Phase("bad release", 15, deploy="v2", fault_rate=0.4), Phase("steady", 300)])
         stop = threading.Event()
         traffic = threading.Thread(target=generator.run, args=(stop,), daemon=True)
         traffic.start()
-        servers.wait_for(lambda: generator.stats.phase == "bad release", 40, "the bad release")
+        servers.wait_for(lambda: generator.stats.phase == "bad release", 60, "the bad release")
         servers.wait_for(lambda: json.loads(servers.http_get(f"{url}/healthz"))["active_version"] == "v1", 30,
                          "the rollback", interval=0.2)
         rolled_back_at = time.time()
