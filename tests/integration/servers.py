@@ -121,7 +121,7 @@ def start_victoriametrics(tmp: Path) -> tuple[Process, PromQL, int]:
     port = free_port()
     proc = Process("victoria-metrics", [
         str(STACK_BIN / "victoria-metrics"), f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={tmp / 'vm'}",
-        "-opentelemetry.usePrometheusNaming", "-search.latencyOffset=0s", "-loggerLevel=WARN",
+        "-opentelemetry.usePrometheusNaming", "-search.latencyOffset=0s", "-search.disableCache", "-loggerLevel=WARN",
     ], tmp)
     base = f"http://127.0.0.1:{port}"
     proc.wait_ready(lambda: http_get(f"{base}/health"))
