@@ -173,6 +173,30 @@ def start_rotel(tmp: Path, metrics_url: str, traces_url: str, logs_url: str) -> 
     return proc, grpc_port, http_port
 
 
+class PostReceiver:
+    """A loopback HTTP server that hands every POST body to ``receive(path, headers, body)`` and answers 200."""
+
+    def __init__(self, receive: Callable[[str, Any, bytes], None], content_type: str = "application/json") -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                receive(self.path, self.headers, self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class OtlpSink:
     """An OTLP/HTTP receiver for traces and logs that keeps the decoded requests."""
 
@@ -185,38 +209,24 @@ class OtlpSink:
         self.paths: list[str] = []
         sink = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                sink.paths.append(self.path)
-                if "trace" in self.path:
-                    request = ExportTraceServiceRequest.FromString(body)
-                    for rs in request.resource_spans:
-                        resource = attributes_of(rs.resource.attributes)
-                        sink.spans.extend((resource, s) for ss in rs.scope_spans for s in ss.spans)
-                else:
-                    request = ExportLogsServiceRequest.FromString(body)
-                    for rl in request.resource_logs:
-                        resource = attributes_of(rl.resource.attributes)
-                        sink.logs.extend((resource, r) for sl in rl.scope_logs for r in sl.log_records)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+        def receive(path: str, headers: Any, body: bytes) -> None:
+            if headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            sink.paths.append(path)
+            if "trace" in path:
+                for rs in ExportTraceServiceRequest.FromString(body).resource_spans:
+                    resource = attributes_of(rs.resource.attributes)
+                    sink.spans.extend((resource, s) for ss in rs.scope_spans for s in ss.spans)
+            else:
+                for rl in ExportLogsServiceRequest.FromString(body).resource_logs:
+                    resource = attributes_of(rl.resource.attributes)
+                    sink.logs.extend((resource, r) for sl in rl.scope_logs for r in sl.log_records)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        self._receiver = PostReceiver(receive, "application/x-protobuf")
+        self.url = self._receiver.url
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._receiver.stop()
 
 
 def attributes_of(key_values: Any) -> dict[str, Any]:
@@ -261,30 +271,15 @@ def start_vmalert(tmp: Path, rules: Path, datasource: str, notifier: str | None)
 
 
 class WebhookSink:
-    """An HTTP server keeping the JSON bodies POSTed to it (an Alertmanager webhook receiver)."""
+    """Keeps the JSON bodies POSTed to it (an Alertmanager webhook receiver)."""
 
     def __init__(self) -> None:
         self.bodies: list[Any] = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                sink.bodies.append(json.loads(body or b"null"))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._receiver = PostReceiver(lambda path, headers, body: self.bodies.append(json.loads(body or b"null")))
+        self.url = self._receiver.url
 
     def alerts(self, status: str = "firing") -> list[dict[str, Any]]:
         return [a for body in list(self.bodies) for a in body.get("alerts", []) if a.get("status") == status]
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._receiver.stop()
