@@ -1,6 +1,8 @@
 """Prediction log records leave the prediction path (otel_ml/_log_queue.py)."""
 
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -54,12 +56,14 @@ def test_a_fork_while_the_parent_is_draining_does_not_deadlock_the_child():
     the child must still emit its own records."""
     read_end, write_end = os.pipe()
     draining = threading.Event()
+    written: list[int] = []
 
     def emit(**record):
         if os.getpid() == parent:
             draining.set()
             time.sleep(0.5)                       # hold the drain lock across the fork
         os.write(write_end, b"%d" % record["n"])
+        written.append(record["n"])
 
     parent = os.getpid()
     queue = LogQueue(emit, on_drop=lambda n: None, interval=0.01)
@@ -69,9 +73,9 @@ def test_a_fork_while_the_parent_is_draining_does_not_deadlock_the_child():
     if pid == 0:
         queue.put({"n": 2})
         end = time.monotonic() + 5
-        while queue._items and time.monotonic() < end:
+        while 2 not in written and time.monotonic() < end:     # emitted, not only taken off the queue
             time.sleep(0.01)
-        os._exit(0 if not queue._items else 1)
+        os._exit(0 if 2 in written else 1)
     deadline = time.monotonic() + 10
     while True:                                   # bounded: a deadlocked child is killed, not waited on
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -86,3 +90,40 @@ def test_a_fork_while_the_parent_is_draining_does_not_deadlock_the_child():
     os.close(write_end)
     with os.fdopen(read_end, "rb") as f:
         assert sorted(f.read()) == sorted(b"12")
+
+
+EXIT_SCRIPT = """
+import sys
+import otel_ml                      # the queue's exit hook is registered here, at import
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult, SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+
+class FileExporter(LogRecordExporter):
+    def export(self, batch):
+        with open(sys.argv[1], "a") as out:
+            out.writelines("record\\n" for _ in batch)
+        return LogRecordExportResult.SUCCESS
+    def shutdown(self):
+        pass
+    def force_flush(self, timeout_millis=30000):
+        return True
+
+provider = LoggerProvider()          # built after the import: its own exit hook is registered later
+provider.add_log_record_processor(SimpleLogRecordProcessor(FileExporter()))
+monitor = otel_ml.ModelMonitor("m", logger_provider=provider, tracer_provider=TracerProvider(),
+                               meter_provider=MeterProvider())
+for _ in range(50):
+    with monitor.predict([1.0]) as p:
+        p.record("a", confidence=0.9)
+"""
+
+
+def test_records_still_queued_at_exit_reach_a_provider_built_after_import(tmp_path):
+    script, out = tmp_path / "app.py", tmp_path / "records.txt"
+    script.write_text(EXIT_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "already shutdown" not in done.stderr
+    assert out.read_text().count("record") == 50
