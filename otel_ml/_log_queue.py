@@ -63,11 +63,6 @@ class LogQueue:
             if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
                 return
             self._pid = os.getpid()
-            # atexit runs handlers last-registered first, and the SDK's providers register their
-            # shutdown when they are built: usually after `import otel_ml`. Re-registering here,
-            # at the first record, puts our flush ahead of the providers' shutdown.
-            atexit.unregister(flush_all)
-            atexit.register(flush_all)
             thread = threading.Thread(target=self._run, name="otel_ml-logs", daemon=True)
             thread.start()
             self._thread = thread

@@ -24,6 +24,7 @@ in Python), ``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_METRIC_E
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -145,6 +146,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         if logs and not otel_ml_logs.global_provider_is_set():
             logs_api.set_logger_provider(otel_ml_logs.sdk_logger_provider(
                 resource, otel_ml_logs.otlp_exporter(protocol, **exporter_args.get("logs", {}))))
+            # the provider's exit hook is registered now, after otel_ml's: register the flush of
+            # queued prediction records again, so that it runs first (atexit is last-in, first-out)
+            atexit.register(flush_prediction_logs)
             did_set = True
         if system_metrics if system_metrics is not None else env_flag(ev.OTEL_ML_SYSTEM_METRICS, True):
             _start_system_metrics()
