@@ -26,7 +26,8 @@ def post(port: int, body: bytes) -> tuple[int, dict]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # generous: four workers booting at once on a loaded 2-core machine can take over 10 s to answer
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, {}
