@@ -30,7 +30,7 @@ from opentelemetry import metrics, trace
 from opentelemetry._logs import LoggerProvider
 from opentelemetry.trace import Link
 
-from otel_ml import logs, semconv
+from otel_ml import _fork, logs, semconv
 from otel_ml._attributes import BoundedValues, ModelAttributes
 from otel_ml._outputs import interpret
 from otel_ml._problems import Problems
@@ -106,6 +106,8 @@ class ModelMonitor:
         self.config = config
         self.name = name
         self.feature_names = tuple(feature_names) if feature_names is not None else None
+        if meter_provider is not None:
+            _fork.track(meter_provider)
         tracer = trace.get_tracer("otel_ml", __version__, tracer_provider)
         meter = metrics.get_meter("otel_ml", __version__, meter_provider)
         attributes = ModelAttributes(name, str(version))

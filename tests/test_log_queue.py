@@ -89,3 +89,4 @@ def test_a_fork_while_the_parent_is_draining_does_not_deadlock_the_child():
     with os.fdopen(read_end, "rb") as f:
         assert sorted(f.read()) == sorted(b"12")
 
+
