@@ -1,7 +1,8 @@
 """otel_ml/_fork.py: the SDK's metric lock, held at fork time, is renewed in the child."""
 
 import os
-import time
+
+from tests.forks import exit_code_or_none
 
 
 def test_a_monitor_can_be_built_in_a_child_forked_while_a_metric_collection_held_the_sdk_lock():
@@ -17,13 +18,4 @@ def test_a_monitor_can_be_built_in_a_child_forked_while_a_metric_collection_held
         ModelMonitor("child", meter_provider=provider)     # registers observable instruments
         os._exit(0)
     provider._measurement_consumer._lock.release()
-    deadline = time.monotonic() + 10
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    if not done:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    assert done and os.waitstatus_to_exitcode(status) == 0, "the child deadlocked on the SDK's lock"
+    assert exit_code_or_none(pid) == 0, "the child deadlocked on the SDK's lock"

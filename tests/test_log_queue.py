@@ -5,6 +5,7 @@ import threading
 import time
 
 from otel_ml._log_queue import LogQueue
+from tests.forks import exit_code_or_none
 
 
 def test_records_are_emitted_by_the_background_thread_in_order():
@@ -74,16 +75,7 @@ def test_a_fork_while_the_parent_is_draining_does_not_deadlock_the_child():
         while 2 not in written and time.monotonic() < end:     # emitted, not only taken off the queue
             time.sleep(0.01)
         os._exit(0 if 2 in written else 1)
-    deadline = time.monotonic() + 10
-    while True:                                   # bounded: a deadlocked child is killed, not waited on
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    if not done:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    assert done and os.waitstatus_to_exitcode(status) == 0, "the child deadlocked"
+    assert exit_code_or_none(pid) == 0, "the child deadlocked"
     time.sleep(0.6)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as f:
