@@ -12,20 +12,26 @@ class BoundedValues:
     """Maps raw values (labels, event names, exception types) to at most ``limit`` distinct strings.
 
     Values past the limit become ``other``, so a model that suddenly predicts free text cannot
-    blow up the metric cardinality. ``allowed`` fixes the set up front instead.
+    blow up the metric cardinality. ``allowed`` fixes the set up front instead. The limit counts
+    distinct texts, whatever the values' types: unhashable values (lists, dicts, arrays) are
+    bounded like any other, and ``1`` and ``"1"`` are one value.
 
     >>> labels = BoundedValues(limit=2)
     >>> [labels.bound(v) for v in ("cat", "dog", "cat", "emu")]
     ['cat', 'dog', 'cat', 'other']
     >>> labels.overflowed
     True
+    >>> lists = BoundedValues(limit=1)
+    >>> [lists.bound(v) for v in ([0, 1], [0, 1], [2, 2])]
+    ['[0, 1]', '[0, 1]', 'other']
     """
 
     def __init__(self, limit: int, allowed: frozenset[str] | None = None) -> None:
         self.limit = limit
         self.allowed = allowed
         self.overflowed = False
-        self._seen: dict[object, str] = {}
+        self._seen: dict[object, str] = {}        # hashable raw value -> bounded text (a cache)
+        self._texts: set[str] = set()             # the texts admitted so far (at most ``limit``)
         self._lock = threading.Lock()
 
     def bound(self, value: object) -> str:
@@ -33,22 +39,36 @@ class BoundedValues:
             return self._seen[value]
         except (KeyError, TypeError):
             pass
-        text = str(value)
+        except Exception:  # noqa: BLE001 - a hostile __hash__ or __eq__
+            return self._admit(_text(value), None)
+        return self._admit(_text(value), value)
+
+    def _admit(self, text: str, value: object) -> str:
         with self._lock:
             if self.allowed is not None:
                 bounded = text if text in self.allowed else OTHER
-            elif len(self._seen) < self.limit:
+            elif text in self._texts:
+                bounded = text
+            elif len(self._texts) < self.limit:
+                self._texts.add(text)
                 bounded = text
             else:
                 bounded = OTHER
             if bounded == OTHER:
                 self.overflowed = True
-            elif len(self._seen) < 4 * self.limit:
+            if value is not None and len(self._seen) < 4 * self.limit:
                 try:
                     self._seen[value] = bounded
-                except TypeError:  # unhashable: not cached
+                except Exception:  # noqa: BLE001 - unhashable: bounded by its text, not cached
                     pass
         return bounded
+
+
+def _text(value: object) -> str:
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        return f"<{type(value).__name__}>"
 
 
 class ModelAttributes:
