@@ -62,7 +62,12 @@ def with_outputs(reference: Any, feature_names: Sequence[str] | None, categorica
         columns = dict(reference)
     else:
         array = np.asarray(reference)
+        if array.ndim != 2:
+            raise ValueError(f"The reference must be a table of rows (2-D), got an array of shape {array.shape}.")
         names = list(feature_names) if feature_names is not None else [f"f{i}" for i in range(array.shape[1])]
+        if len(names) != array.shape[1]:
+            raise ValueError(f"{len(names)} feature names for a reference of {array.shape[1]} columns: "
+                             "give one name per column, in column order.")
         columns = {name: array[:, i] for i, name in enumerate(names)}
     forced = set(categorical or ())
     if predictions is not None:

@@ -84,3 +84,11 @@ def test_arguments_are_checked():
         DriftProcessor(reference, window_size=500, long_window_size=300)
     with pytest.raises(TypeError, match="correction must be a Correction"):
         DriftProcessor(reference, correction="bonferroni")
+
+
+@pytest.mark.parametrize("names", [["a", "b"], ["a", "b", "c", "d"]], ids=["fewer", "more"])
+def test_names_that_do_not_match_the_columns_are_refused_at_fit_time(names):
+    # before: two names for three columns fitted two columns, and every served row (three values)
+    # was then dropped as misaligned: window 0, statistic NaN, no error anywhere
+    with pytest.raises(ValueError, match=f"{len(names)} feature names for a reference of 3 columns"):
+        DriftProcessor.fit(np.random.default_rng(0).normal(size=(500, 3)), names)
