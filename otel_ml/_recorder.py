@@ -9,15 +9,17 @@ from __future__ import annotations
 import math
 import random
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Status, StatusCode
 
 from otel_ml import logs, semconv
+from otel_ml._context import INSIDE_MODEL_CALL, PREDICTION_SCOPE
 from otel_ml._attributes import BoundedValues, ModelAttributes
 from otel_ml._log_queue import LogQueue
 from otel_ml._observables import observe
+from otel_ml._outputs import RowOutputs, label_text
 from otel_ml._problems import Problems
 from otel_ml._tally import PredictionTally
 from otel_ml.features import FeatureCapture, FeatureCheck
@@ -26,6 +28,10 @@ from otel_ml.store import RecentPredictions, StoredPrediction
 
 _ERROR_STATUS_NO_DESCRIPTION = Status(StatusCode.ERROR)
 _getrandbits = random.getrandbits
+
+
+def _listed(values: Any) -> list[Any] | None:
+    return None if values is None else (values.tolist() if hasattr(values, "tolist") else list(values))
 
 
 def new_prediction_id() -> str:
@@ -62,13 +68,18 @@ class PredictionRecorder:
         self.feature_invalid = semconv.create_ml_feature_invalid(meter)
         observe(meter, semconv.ML_PREDICTIONS, semconv.create_ml_predictions, self.tally.observe_counts)
         observe(meter, semconv.ML_PREDICTION_ACTIVE, semconv.create_ml_prediction_active, self.tally.observe_active)
-        self.feature_hook: Callable[[Any, Prediction], None] | None = None
+        self.feature_hook: Callable[[Any, Any, Any], None] | None = None
+        """``hook(row, label or value, confidence)`` per successful prediction: the drift feed."""
         self.log_queue = LogQueue(self.logger.emit, lambda n: problems.report("log_queue_full", count=True))
 
     # ------------------------------------------------------------------ start
     def start(self, p: Prediction) -> None:
         p._started = time.perf_counter()
         try:
+            scope = PREDICTION_SCOPE.get()
+            if scope is not None:          # the HTTP layer's own reading stands back
+                scope.explicit = True
+            p._inside = INSIDE_MODEL_CALL.set(True)     # model calls inside are this prediction's
             attributes = p._attributes = self.attributes
             self.tally.enter(attributes)
             if self.annotate_current:
@@ -97,6 +108,11 @@ class PredictionRecorder:
             try:
                 if p._attributes is not None:       # always: "active" must come back down
                     self.tally.leave(p._attributes, *counted)
+                if p._inside is not None:
+                    try:
+                        INSIDE_MODEL_CALL.reset(p._inside)
+                    except ValueError:          # ended in another context (a generator, a task)
+                        INSIDE_MODEL_CALL.set(False)
                 if p._token is not None:
                     context.detach(p._token)
                 if span is not None and p._owns_span:
@@ -130,7 +146,7 @@ class PredictionRecorder:
 
         details: dict[str, Any] = {semconv.ML_PREDICTION_ID: p.id, semconv.ML_PREDICTION_STATUS: status}
         if label is not None:
-            details[semconv.ML_PREDICTION_LABEL] = str(p.label)
+            details[semconv.ML_PREDICTION_LABEL] = label_text(p.label)
         if confidence is not None:
             details[semconv.ML_PREDICTION_CONFIDENCE] = confidence
         if value is not None:
@@ -151,45 +167,104 @@ class PredictionRecorder:
         if error_type is not None or self.log_sample_ratio >= 1.0 or random.random() < self.log_sample_ratio:
             self._log(p, attributes, details, duration, exc)
         self.store.add(p.id, StoredPrediction(
-            attributes.version, str(p.label) if label is not None else None, value,
+            attributes.version, details.get(semconv.ML_PREDICTION_LABEL), value,
             span.get_span_context(), self.store.now(),
         ))
         if self.feature_hook is not None and p.features is not None:
-            self.feature_hook(p.features, p)
+            self.feature_hook(p.features, p.label if p.label is not None else p.value, p.confidence)
         return status, error_type, label
 
     def _emit_batch(self, p: Prediction, span: Any, duration: float) -> None:
-        attributes: ModelAttributes = p._attributes
         labels, confidences, values = p.batch  # type: ignore[misc]
-        rows = len(labels if labels is not None else values)
-        per_row = duration / max(rows, 1)
-        for i in range(rows):
-            label = self.labels.bound(labels[i]) if labels is not None else None
+        n = len(labels if labels is not None else values)
+        rows = list(p.features) if p.features is not None else None
+        self.emit_rows(p._attributes, RowOutputs(n, _listed(labels), _listed(confidences), _listed(values)),
+                       rows, duration, span, p.id)
+
+    def emit_rows(self, attributes: ModelAttributes, outputs: RowOutputs, rows: Sequence[Any] | None,
+                  duration: float, span: Any, prediction_id: str, error_type: str | None = None,
+                  exc: BaseException | None = None, row_ids: Sequence[str] | None = None,
+                  owns_span: bool = True) -> list[str]:
+        """Record ``outputs.n`` predictions made by one model call (or merged calls on the same rows).
+
+        Each row is one prediction: counted with its label, its share of ``duration``, its
+        confidence or value, a store entry (id ``prediction_id`` for one row, else
+        ``prediction_id.<row>``, or ``row_ids``), a log record and one drift sample. ``span``
+        carries the call's attributes; when it is not ours (``owns_span`` false: the HTTP server
+        span), its ``error.type`` is left to the HTTP layer. Returns the row ids.
+        """
+        n = outputs.n
+        if row_ids is None or len(row_ids) != n:
+            row_ids = [prediction_id] if n == 1 else [f"{prediction_id}.{i}" for i in range(n)]
+        per_row = duration / max(n, 1)
+        if error_type is not None:
+            error_type = self.error_types.bound(error_type)
+            status, metric_attributes = "error", attributes.error(error_type)
+        else:
+            status, metric_attributes = "ok", attributes.ok
+        labels, confidences, values = outputs.labels, outputs.confidences, outputs.values
+        span_context = span.get_span_context() if span is not None else None
+        now = self.store.now()
+        sampled = self.log_sample_ratio >= 1.0
+        hook = self.feature_hook
+        first: dict[str, Any] = {}
+        for i in range(n):
+            raw_label = labels[i] if labels is not None else None
+            label = self.labels.bound(raw_label) if raw_label is not None else None
             confidence = self._confidence(confidences[i]) if confidences is not None else None
             value = self._value(values[i]) if values is not None else None
-            self.duration.record(per_row, attributes.ok)
+            self.duration.record(per_row, metric_attributes)
             if confidence is not None:
                 self.confidence.record(confidence, attributes.label(label) if label is not None else attributes.base)
             if value is not None:
                 self.value.record(value, attributes.base)
-            self.tally.count(attributes, "ok", None, label)
-        details: dict[str, Any] = {semconv.ML_PREDICTION_ID: p.id, semconv.ML_PREDICTION_STATUS: "ok",
-                                   semconv.ML_BATCH_SIZE: rows}
-        if span.is_recording():
-            span.set_attributes(details)
-        if self.log_sample_ratio >= 1.0 or random.random() < self.log_sample_ratio:
-            self._log(p, attributes, details, duration, None)
-        if self.feature_hook is not None and p.features is not None:
-            for i, row in enumerate(p.features):
-                p.label = labels[i] if labels is not None else (values[i] if values is not None else None)
-                p.confidence = confidences[i] if confidences is not None else None
-                self.feature_hook(row, p)
+            self.tally.count(attributes, status, error_type, label)
+            try:
+                row = rows[i] if rows is not None and i < len(rows) else None
+                if row is not None and error_type is None:
+                    self._check_features(row, attributes)
+                details: dict[str, Any] = {semconv.ML_PREDICTION_ID: row_ids[i], semconv.ML_PREDICTION_STATUS: status}
+                if label is not None:
+                    details[semconv.ML_PREDICTION_LABEL] = label_text(raw_label)
+                if confidence is not None:
+                    details[semconv.ML_PREDICTION_CONFIDENCE] = confidence
+                if value is not None:
+                    details[semconv.ML_PREDICTION_VALUE] = value
+                if error_type is not None:
+                    details[semconv.ERROR_TYPE] = error_type
+                if n > 1:
+                    details[semconv.ML_BATCH_SIZE] = n
+                if i == 0:
+                    first = details
+                if error_type is not None or sampled or random.random() < self.log_sample_ratio:
+                    self._log_row(attributes, details, row, per_row, exc)
+                if error_type is None:
+                    self.store.add(row_ids[i], StoredPrediction(
+                        attributes.version, details.get(semconv.ML_PREDICTION_LABEL), value, span_context, now))
+                    if hook is not None and row is not None:
+                        hook(row, raw_label if raw_label is not None else value, confidence)
+            except Exception as problem:  # noqa: BLE001 - counted above; the next rows go on
+                self.problems.report("record_failed", exc=problem)
+        if span is not None and span.is_recording():
+            if not owns_span:
+                span.set_attributes(attributes.base)
+            if n == 1:
+                span.set_attributes(first if owns_span else
+                                    {k: v for k, v in first.items() if k != semconv.ERROR_TYPE})
+            else:
+                span.set_attributes({semconv.ML_PREDICTION_ID: prediction_id, semconv.ML_PREDICTION_STATUS: status,
+                                     semconv.ML_BATCH_SIZE: n})
+        return list(row_ids)
 
     def _log(self, p: Prediction, attributes: ModelAttributes, details: dict[str, Any], duration: float,
              exc: BaseException | None) -> None:
+        self._log_row(attributes, details, p.features, duration, exc)
+
+    def _log_row(self, attributes: ModelAttributes, details: dict[str, Any], features: Any, duration: float,
+                 exc: BaseException | None) -> None:
         record = {**attributes.base, **details, semconv.ML_PREDICTION_DURATION: duration}
-        if self.capture.enabled and p.features is not None:
-            record[semconv.ML_PREDICTION_FEATURES] = self.capture.select(p.features)
+        if self.capture.enabled and features is not None:
+            record[semconv.ML_PREDICTION_FEATURES] = self.capture.select(features)
         if semconv.ERROR_TYPE in details:      # rare, and worth having at once: emitted here
             self.logger.emit(body="prediction failed", severity_number=logs.ERROR, severity_text="ERROR",
                              event_name="ml.prediction", attributes=record, exception=exc)
@@ -204,7 +279,7 @@ class PredictionRecorder:
             return None
         try:
             confidence = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.problems.report("bad_confidence", f"not a number: {type(raw).__name__}")
             return None
         if not 0.0 <= confidence <= 1.0:  # also False for NaN
@@ -217,7 +292,7 @@ class PredictionRecorder:
             return None
         try:
             value = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.problems.report("bad_value", f"not a number: {type(raw).__name__}")
             return None
         if not math.isfinite(value):

@@ -135,8 +135,7 @@ class ModelMonitor:
 
             self._drift_telemetry = instrument_processor(drift, name, str(version), tracer_provider=tracer_provider,
                                                          meter_provider=meter_provider, logger_provider=logger_provider)
-            self._recorder.feature_hook = lambda features, p: drift.update(
-                features, p.label if p.label is not None else p.value, p.confidence)
+            self._recorder.feature_hook = drift.update
 
     # ------------------------------------------------------------------ identity
     @property
@@ -239,6 +238,14 @@ class ModelMonitor:
             return stored is not None
         except Exception as exc:  # noqa: BLE001
             self._problems.report("business_event_failed", exc=exc)
+            return False
+
+    def knows(self, prediction_id: str) -> bool:
+        """Whether ``prediction_id`` is a prediction of this monitor that ground truth can still
+        match (not unknown, evicted or expired)."""
+        try:
+            return self._store.get(str(prediction_id))[0] is not None
+        except Exception:  # noqa: BLE001
             return False
 
     def _match(self, prediction_id: Any) -> Any:

@@ -27,7 +27,7 @@ class Prediction:
     """
 
     __slots__ = ("id", "features", "label", "confidence", "value", "error_type", "batch",
-                 "_recorder", "_attributes", "_span", "_token", "_started", "_owns_span")
+                 "_recorder", "_attributes", "_span", "_token", "_started", "_owns_span", "_inside")
 
     def __init__(self, recorder: PredictionRecorder, prediction_id: str, features: Any) -> None:
         self.id = prediction_id
@@ -41,6 +41,7 @@ class Prediction:
         self._span: Any = None
         self._token: Any = None
         self._owns_span = True
+        self._inside: Any = None
 
     def record(self, label: Any = None, *, confidence: Any = None, value: Any = None) -> None:
         """Say what the model predicted: a class ``label`` (with its ``confidence``), or a

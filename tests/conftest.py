@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
@@ -38,7 +38,9 @@ class Sinks:
 
     def logs(self) -> list[Any]:
         """The log records emitted so far (prediction records are flushed from the monitor's queue)."""
-        for monitor in self.monitors:
+        from otel_ml.instrumentation import _monitors
+
+        for monitor in [*self.monitors, *_monitors.all_monitors()]:
             monitor.force_flush()
         return [data.log_record for data in self.log_exporter.get_finished_logs()]
 
@@ -86,3 +88,30 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("OTEL_ML_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_monitors() -> None:
+    """The zero-code monitors (one per process) are built anew for each test."""
+    from otel_ml.instrumentation import _monitors
+
+    _monitors.reset()
+    yield
+    _monitors.reset()
+
+
+@pytest.fixture
+def instrumented(sinks: Any) -> Callable[[type], Any]:
+    """``instrumented(SklearnInstrumentor)`` instruments with the in-memory providers of ``sinks``."""
+    started: list[Any] = []
+
+    def instrument(cls: type) -> Any:
+        instrumentor = cls()
+        instrumentor.instrument(tracer_provider=sinks.tracer_provider, meter_provider=sinks.meter_provider,
+                                logger_provider=sinks.logger_provider)
+        started.append(instrumentor)
+        return instrumentor
+
+    yield instrument
+    for instrumentor in reversed(started):
+        instrumentor.uninstrument()

@@ -10,7 +10,7 @@ def test_wrapped_model_predicts_unchanged_and_is_monitored(sinks):
     model = LogisticRegression(max_iter=500).fit(X, y)
     seen = []
     monitor = sinks.monitor("iris", feature_names=["sl", "sw", "pl", "pw"])
-    monitor._recorder.feature_hook = lambda row, p: seen.append((list(row), p.label))
+    monitor._recorder.feature_hook = lambda row, label, confidence: seen.append((list(row), label))
     wrapped = monitor.wrap(model)
     assert np.array_equal(wrapped.predict(X[:10]), model.predict(X[:10]))
     np.testing.assert_allclose(wrapped.predict_proba(X[:1]), model.predict_proba(X[:1]))
@@ -24,3 +24,28 @@ def test_wrapped_model_predicts_unchanged_and_is_monitored(sinks):
     assert len(seen) == 11 and seen[0][0] == X[0].tolist()
     (duration,) = sinks.points("ml.prediction.duration")
     assert duration.count == 11
+
+
+def test_a_wrapped_regressor_records_values_not_labels(sinks):
+    # before: every predicted number became a label, one metric series each
+    from sklearn.ensemble import RandomForestRegressor
+
+    X, y = load_iris(return_X_y=True)
+    model = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, y * 1.5)
+    monitor = sinks.monitor("regressor")
+    predicted = monitor.wrap(model).predict(X[:6])
+    assert [p.attributes.get("ml.prediction.label") for p in sinks.points("ml.predictions")] == [None]
+    assert sinks.value("ml.predictions") == 6
+    (value,) = sinks.points("ml.prediction.value")
+    assert value.count == 6 and abs(value.sum - predicted.sum()) < 1e-9
+
+
+def test_a_wrapped_model_inside_an_instrumented_library_is_counted_once(sinks, instrumented):
+    from otel_ml.instrumentation.sklearn import SklearnInstrumentor
+
+    X, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    instrumented(SklearnInstrumentor)
+    sinks.monitor("iris").wrap(model).predict(X[:3])
+    assert sinks.value("ml.predictions") == 3
+    assert {p.attributes["ml.model.name"] for p in sinks.points("ml.predictions")} == {"iris"}
