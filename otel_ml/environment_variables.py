@@ -73,3 +73,136 @@ OTEL_ML_ROLLBACK_TOKEN: Final = "OTEL_ML_ROLLBACK_TOKEN"
 The bearer token an alerting system (Alertmanager, Grafana) must send to the rollback webhook,
 at least 16 characters. Unset: the webhook refuses to enable. Code: ``RollbackWebhook(token=)``.
 """
+
+# ---------------------------------------------------------------- zero-code: which model
+OTEL_ML_MODEL_NAME: Final = "OTEL_ML_MODEL_NAME"
+"""
+.. envvar:: OTEL_ML_MODEL_NAME
+
+The model's name on every metric, span and log record of an instrumented app. Set: every
+instrumented model call and HTTP prediction of the process goes to one monitor of this name.
+Unset: a model call is named after the model (``RandomForestClassifier``, an ONNX graph's name),
+the HTTP layer's own reading ``model``. Code: ``ModelMonitor(name)``.
+"""
+
+OTEL_ML_MODEL_VERSION: Final = "OTEL_ML_MODEL_VERSION"
+"""
+.. envvar:: OTEL_ML_MODEL_VERSION
+
+The model's version. Default: ``unversioned``. Code: ``ModelMonitor(name, version)``.
+"""
+
+OTEL_ML_FEATURE_NAMES: Final = "OTEL_ML_FEATURE_NAMES"
+"""
+.. envvar:: OTEL_ML_FEATURE_NAMES
+
+Comma-separated feature names, in the order of a row. Default: the model's own names
+(``feature_names_in_``, a DataFrame's columns, the reference file's header), else ``f0``, ``f1``, ...
+Code: ``ModelMonitor(feature_names=)``.
+"""
+
+OTEL_ML_REFERENCE: Final = "OTEL_ML_REFERENCE"
+"""
+.. envvar:: OTEL_ML_REFERENCE
+
+A ``.csv`` (with a header row of feature names) or ``.npy`` file of reference data: the monitor
+of :envvar:`OTEL_ML_MODEL_NAME` detects drift against it. Code: ``ModelMonitor(drift=DriftProcessor.fit(...))``.
+"""
+
+# ---------------------------------------------------------------- zero-code: reading HTTP bodies
+OTEL_ML_ROUTES: Final = "OTEL_ML_ROUTES"
+"""
+.. envvar:: OTEL_ML_ROUTES
+
+Comma-separated route templates whose POST and PUT requests are predictions when no instrumented
+model library made one (``/models/{name}/predict`` as FastAPI writes it, ``/models/<name>/predict``
+as Flask does); ``*`` for every route. Default: ``/predict``. Code: ``instrument_app(routes=)``.
+"""
+
+OTEL_ML_FEATURES_FIELD: Final = "OTEL_ML_FEATURES_FIELD"
+"""
+.. envvar:: OTEL_ML_FEATURES_FIELD
+
+Where the features are in the request body: a JMESPath expression (``features``,
+``inputs.rows``, ``instances[*].values``). A list of rows is a batch: one prediction per row.
+Default: the first of ``features``, ``instances``, ``inputs``, ``data``, ``rows``, ``X``; else the
+body itself when it is a row, a list of rows, or a form. Code: ``instrument_app(features=)``.
+"""
+
+OTEL_ML_LABEL_PATH: Final = "OTEL_ML_LABEL_PATH"
+"""
+.. envvar:: OTEL_ML_LABEL_PATH
+
+Where the predicted label is in the response body, as JMESPath (``result.class``,
+``predictions[*].label``; a list is one label per row). Default: the first of ``predictions``,
+``prediction``, ``labels``, ``label``, ``classes``, ``class``, ``outputs``, ``output``, ``results``,
+``result``, or the body itself when it is a list. Code: ``instrument_app(output=)``.
+"""
+
+OTEL_ML_CONFIDENCE_PATH: Final = "OTEL_ML_CONFIDENCE_PATH"
+"""
+.. envvar:: OTEL_ML_CONFIDENCE_PATH
+
+Where the confidence is in the response body, as JMESPath: a number, or a probability vector
+(its largest entry is the confidence, its position the label when there is none), or a list of
+either, one per row. Default: the first of ``confidence``, ``probability``, ``score``,
+``probabilities``, ``proba``, ``probs``, ``scores`` (and their plurals).
+"""
+
+OTEL_ML_VALUE_PATH: Final = "OTEL_ML_VALUE_PATH"
+"""
+.. envvar:: OTEL_ML_VALUE_PATH
+
+Where a regression model's predicted value is in the response body, as JMESPath (a list is one
+value per row). Default: ``value``, or a prediction that is a float (see :envvar:`OTEL_ML_TASK`).
+"""
+
+OTEL_ML_TASK: Final = "OTEL_ML_TASK"
+"""
+.. envvar:: OTEL_ML_TASK
+
+``auto`` (default): a float read from a response is a regression value, an int, string or bool
+a class label. ``classification``: every prediction is a label. ``regression``: every number is a value.
+"""
+
+# ---------------------------------------------------------------- zero-code: ground truth
+OTEL_ML_PREDICTION_ID_HEADER: Final = "OTEL_ML_PREDICTION_ID_HEADER"
+"""
+.. envvar:: OTEL_ML_PREDICTION_ID_HEADER
+
+Opt in to a response header carrying the prediction id, e.g. ``X-Prediction-Id``: the id of a
+one-row prediction, or ``<id>`` whose rows are ``<id>.0``, ``<id>.1``, ... Default: unset (no header).
+"""
+
+OTEL_ML_PREDICTION_ID_PATH: Final = "OTEL_ML_PREDICTION_ID_PATH"
+"""
+.. envvar:: OTEL_ML_PREDICTION_ID_PATH
+
+Use ids the app already returns as the prediction ids: a JMESPath into the response body
+(``request_id``, ``predictions[*].id``, one per row). Default: unset (otel_ml makes the ids).
+"""
+
+OTEL_ML_OUTCOME_ROUTES: Final = "OTEL_ML_OUTCOME_ROUTES"
+"""
+.. envvar:: OTEL_ML_OUTCOME_ROUTES
+
+Comma-separated route templates of the app's own ground-truth endpoint (``/feedback``): each
+request the app answers with a status below 400 is read as an outcome of an earlier prediction
+(:meth:`ModelMonitor.record_outcome`). Default: unset.
+"""
+
+OTEL_ML_OUTCOME_ID_PATH: Final = "OTEL_ML_OUTCOME_ID_PATH"
+"""
+.. envvar:: OTEL_ML_OUTCOME_ID_PATH
+
+Where the prediction id is in an outcome request's body (JMESPath). Default: ``prediction_id``.
+A body that is a list of objects is one outcome per object.
+"""
+
+OTEL_ML_OUTCOME_ACTUAL_PATH: Final = "OTEL_ML_OUTCOME_ACTUAL_PATH"
+"""
+.. envvar:: OTEL_ML_OUTCOME_ACTUAL_PATH
+
+Where the true label or value is in an outcome request's body (JMESPath). Default: the first of
+``actual``, ``label``, ``outcome``, ``ground_truth``, ``y``.
+"""

@@ -1,94 +1,203 @@
-"""What Flask and FastAPI instrumentation share: which requests are predictions, where their
-features and outputs are, and the monitor to use.
+"""What the Flask and FastAPI instrumentations share: the settings of one app (arguments first,
+then ``OTEL_ML_*``, then defaults), and the life of one request.
 
->>> features = json_field("inputs.row")
->>> features({"inputs": {"row": [1, 2]}}), features({"other": 1}), features("not json")
-([1, 2], None, None)
->>> read_output({"prediction": "spam", "confidence": 0.9})
-('spam', 0.9, None)
+Every request gets a :class:`~otel_ml.instrumentation._calls.Scope`. Model calls that an
+instrumented model library (or ``monitor.wrap``) makes inside it are the request's predictions,
+recorded when it ends, under the HTTP server span. When there are none and the route is a
+prediction route, the HTTP layer reads the prediction from the bodies itself: features from the
+request, label, confidence and value from the response (:mod:`otel_ml.instrumentation._reading`).
+So nothing is counted twice. An outcome route's requests are read as ground truth.
+
+>>> settings = app_monitoring(None, routes=["/score"], features="inputs.row", environ={})
+>>> sorted(settings.routes), settings.reading.features({"inputs": {"row": [1, 2]}})
+(['/score'], [1, 2])
+>>> sorted(app_monitoring(None, environ={"OTEL_ML_ROUTES": "/a, /b"}).routes)
+['/a', '/b']
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from otel_ml._outputs import interpret
+from opentelemetry import context, trace
+from opentelemetry.trace import Status, StatusCode
 
-Extractor = Callable[[Any], Any]
-OutputReader = Callable[[Any], "tuple[Any, Any, Any]"]
+from otel_ml import environment_variables as ev
+from otel_ml._outputs import RowOutputs
+from otel_ml.instrumentation import _monitors
+from otel_ml.instrumentation._calls import ModelCall, close_scope, open_scope
+from otel_ml.instrumentation._reading import Extractor, OutputReader, Reading, compile_path, outcomes_of
+
+if TYPE_CHECKING:
+    from otel_ml.monitor import ModelMonitor
+
 DEFAULT_ROUTES = ("/predict",)
 MAX_BODY = 1 << 20
 """Request and response bodies larger than this (1 MiB) are passed through unread."""
-
-
-def json_field(path: str) -> Extractor:
-    """A getter for a dotted path in a JSON document (``None`` when it is not there)."""
-    keys = [key for key in path.split(".") if key]
-
-    def get(document: Any) -> Any:
-        for key in keys:
-            if not isinstance(document, dict):
-                return None
-            document = document.get(key)
-        return document
-
-    return get
-
-
-def read_output(document: Any) -> tuple[Any, Any, Any]:
-    """``(label, confidence, value)`` from a response document, looking inside ``prediction``
-    when it is an object."""
-    if isinstance(document, dict) and isinstance(document.get("prediction"), dict):
-        return interpret(document["prediction"])
-    return interpret(document) if isinstance(document, (dict, float)) else (None, None, None)
+_TASKS = ("auto", "classification", "regression")
 
 
 @dataclass
 class AppMonitoring:
     """Per-app state: kept in ``app.extensions["otel_ml"]`` (Flask) or ``app.state.otel_ml`` (FastAPI)."""
 
-    monitor: Any
+    explicit_monitor: ModelMonitor | None
     routes: frozenset[str]
-    features: Extractor
-    output: OutputReader
+    reading: Reading = field(default_factory=Reading)
+    outcome_routes: frozenset[str] = frozenset()
+    outcome_id: Extractor | None = None
+    outcome_actual: Extractor | None = None
+    id_header: str | None = None
     methods: frozenset[str] = field(default_factory=lambda: frozenset({"POST", "PUT"}))
+
+    @property
+    def monitor(self) -> ModelMonitor:
+        """The monitor of the HTTP layer's own readings (the one given, else the process's)."""
+        return self.explicit_monitor if self.explicit_monitor is not None else _monitors.monitor_named()
 
     def is_prediction(self, method: str, route: str | None) -> bool:
         return method in self.methods and route is not None and ("*" in self.routes or route in self.routes)
 
+    def is_outcome(self, method: str, route: str | None) -> bool:
+        return method in self.methods and route is not None and route in self.outcome_routes
 
-def app_monitoring(monitor: Any, routes: Iterable[str] | None, features: Extractor | str | None,
-                   output: OutputReader | None) -> AppMonitoring:
-    if monitor is None:
-        monitor = monitor_from_env()
-    extractor = json_field(features) if isinstance(features, str) else features or json_field("features")
-    return AppMonitoring(monitor, frozenset(routes or DEFAULT_ROUTES), extractor, output or read_output)
-
-
-def monitor_from_env() -> Any:
-    """A :class:`~otel_ml.ModelMonitor` configured by ``OTEL_ML_MODEL_NAME`` and
-    ``OTEL_ML_MODEL_VERSION``, with drift on ``OTEL_ML_REFERENCE`` when it is set."""
-    from otel_ml.monitor import ModelMonitor
-
-    name = os.environ.get("OTEL_ML_MODEL_NAME", "").strip() or "model"
-    version = os.environ.get("OTEL_ML_MODEL_VERSION", "").strip() or "unversioned"
-    names = [n.strip() for n in os.environ.get("OTEL_ML_FEATURE_NAMES", "").split(",") if n.strip()] or None
-    drift = None
-    reference = os.environ.get("OTEL_ML_REFERENCE", "").strip()
-    if reference:
-        from otel_ml.instrumentation._reference import load_reference
-
-        drift = load_reference(reference, names)
-        names = names or list(drift.reference.feature_names)
-    return ModelMonitor(name, version, feature_names=names, drift=drift)
+    def record_outcome(self, prediction_id: str, actual: Any) -> bool:
+        if self.explicit_monitor is not None:
+            return self.explicit_monitor.record_outcome(prediction_id, actual)
+        return _monitors.record_outcome(prediction_id, actual)
 
 
-def env_routes() -> list[str] | None:
-    raw = os.environ.get("OTEL_ML_ROUTES", "").strip()
-    return [r.strip() for r in raw.split(",") if r.strip()] or None
+def app_monitoring(monitor: ModelMonitor | None = None, routes: Iterable[str] | None = None,
+                   features: Extractor | str | None = None, output: OutputReader | None = None, *,
+                   environ: Mapping[str, str] | None = None, **providers: Any) -> AppMonitoring:
+    """An app's settings: each argument that is not ``None`` wins over its ``OTEL_ML_*`` variable.
+    A bad setting raises ``ValueError`` naming the variable; ``providers`` (``tracer_provider``,
+    ``meter_provider``, ``logger_provider``) are for the monitors built from the environment."""
+    env = os.environ if environ is None else environ
+    _monitors.use_providers(**providers)
+
+    def get(name: str) -> str | None:
+        raw = env.get(name, "").strip()
+        return raw or None
+
+    def path(name: str) -> Extractor | None:
+        raw = get(name)
+        return compile_path(raw, name) if raw else None
+
+    route_list = list(routes) if routes is not None else _split(get(ev.OTEL_ML_ROUTES)) or list(DEFAULT_ROUTES)
+    if features is None:
+        features = get(ev.OTEL_ML_FEATURES_FIELD)
+    task = (get(ev.OTEL_ML_TASK) or "auto").lower()
+    if task not in _TASKS:
+        raise ValueError(f"{ev.OTEL_ML_TASK} must be one of {', '.join(_TASKS)}, got {task!r}.")
+    reading = Reading(
+        features=compile_path(features, ev.OTEL_ML_FEATURES_FIELD) if isinstance(features, str) else features,
+        label=path(ev.OTEL_ML_LABEL_PATH), confidence=path(ev.OTEL_ML_CONFIDENCE_PATH),
+        value=path(ev.OTEL_ML_VALUE_PATH), prediction_ids=path(ev.OTEL_ML_PREDICTION_ID_PATH),
+        output=output, task=task)  # type: ignore[arg-type]
+    return AppMonitoring(monitor, frozenset(route_list), reading,
+                         frozenset(_split(get(ev.OTEL_ML_OUTCOME_ROUTES))),
+                         path(ev.OTEL_ML_OUTCOME_ID_PATH), path(ev.OTEL_ML_OUTCOME_ACTUAL_PATH),
+                         get(ev.OTEL_ML_PREDICTION_ID_HEADER))
 
 
-def env_features() -> str | None:
-    return os.environ.get("OTEL_ML_FEATURES_FIELD", "").strip() or None
+def _split(raw: str | None) -> list[str]:
+    return [part.strip() for part in (raw or "").split(",") if part.strip()]
+
+
+class RequestMonitoring:
+    """One request, from the moment the framework sees it to the end of its response."""
+
+    __slots__ = ("state", "prediction_route", "outcome_route", "scope", "_token", "_started_ns", "_began",
+                 "_context", "_active")
+
+    def __init__(self, state: AppMonitoring, method: str, route: str | None) -> None:
+        self.state = state
+        self.prediction_route = state.is_prediction(method, route)
+        self.outcome_route = state.is_outcome(method, route)
+        self.scope, self._token = open_scope()
+        self._started_ns = time.time_ns()
+        self._began = time.perf_counter()
+        self._context = context.get_current()
+        self._active = None
+        if self.prediction_route:
+            try:
+                recorder = state.monitor._recorder
+                self._active = (recorder.tally, recorder.attributes)
+                recorder.tally.enter(recorder.attributes)
+            except Exception:  # noqa: BLE001 - a monitor that cannot be built: the app goes on
+                self._active = None
+
+    def header(self) -> str | None:
+        """The prediction id header's value, when the app opted in and this request predicts."""
+        if self.state.id_header and (self.prediction_route or self.scope.has_predictions):
+            return self.scope.id
+        return None
+
+    def finish(self, status: int, request: Callable[[], Any], response: Callable[[], Any],
+               exc: BaseException | None) -> None:
+        """Record the request's predictions (or read them from the bodies), and its outcomes.
+        ``request`` and ``response`` give the parsed bodies (``None`` when not readable)."""
+        close_scope(self._token)
+        scope = self.scope
+        try:
+            if self.outcome_route and exc is None and status < 400:
+                for prediction_id, actual in outcomes_of(request(), self.state.outcome_id, self.state.outcome_actual):
+                    self.state.record_outcome(prediction_id, actual)
+            if scope.calls:
+                scope.flush(self._ids(response, exc))
+            elif self.prediction_route and not scope.explicit:
+                self._read_from_bodies(status, request, response, exc)
+        finally:
+            if self._active is not None:
+                tally, attributes = self._active
+                tally.leave(attributes, None, None, None)
+
+    def _ids(self, response: Callable[[], Any], exc: BaseException | None) -> list[str] | None:
+        if self.state.reading.prediction_ids is None or exc is not None:
+            return None
+        return self.state.reading.ids_of(response())
+
+    def _read_from_bodies(self, status: int, request: Callable[[], Any], response: Callable[[], Any],
+                          exc: BaseException | None) -> None:
+        monitor = self.state.monitor
+        recorder = monitor._recorder
+        reading = self.state.reading
+        try:
+            rows, batch = reading.features_of(request())
+        except Exception as problem:  # noqa: BLE001
+            recorder.problems.report("unreadable_request", exc=problem)
+            rows, batch = None, False
+        error_type = type(exc).__name__ if exc is not None else str(status) if status >= 400 else None
+        if error_type is not None:
+            outputs = RowOutputs(len(rows) if batch and rows else 1)
+        else:
+            try:
+                outputs = reading.outputs_of(response())
+            except Exception as problem:  # noqa: BLE001
+                recorder.problems.report("unreadable_output", exc=problem)
+                outputs = RowOutputs(len(rows) if batch and rows else 1)
+        if rows is not None and len(rows) != outputs.n:
+            if batch:
+                recorder.problems.report("rows_outputs_mismatch",
+                                         f"{len(rows)} rows of features, {outputs.n} predictions")
+            rows = rows if len(rows) >= outputs.n else None
+        current = trace.get_current_span()
+        if recorder.annotate_current and current.is_recording():
+            span, owns = current, False
+        else:
+            span, owns = recorder.tracer.start_span(recorder.span_name, context=self._context,
+                                                    attributes=recorder.attributes.base,
+                                                    start_time=self._started_ns), True
+        if exc is not None and span.is_recording():
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        elif error_type is not None and owns:
+            span.set_status(Status(StatusCode.ERROR))
+        self.scope.calls.append(ModelCall(monitor, recorder.attributes, 0, None, rows, outputs,
+                                          time.perf_counter() - self._began, span, owns, time.time_ns(),
+                                          error_type, exc, ["http"]))
+        self.scope.flush(self._ids(response, exc))

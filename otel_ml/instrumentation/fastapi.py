@@ -10,10 +10,12 @@ Usage::
     FastAPIInstrumentor.instrument_app(app)               # HTTP server spans and http.* metrics
     FastAPIModelInstrumentor.instrument_app(app, monitor)
 
-The same options as :mod:`otel_ml.instrumentation.flask` (``routes``, ``features``, ``output``).
-A pure ASGI middleware reads the request body (up to 1 MiB; larger bodies pass through
-unmonitored), hands the same bytes on to the app, and reads the JSON response as it is sent. The
-contrib middleware is always the outermost, so the prediction span is a child of the HTTP span.
+The same options as :mod:`otel_ml.instrumentation.flask` (``routes``, ``features``, ``output``,
+and the ``OTEL_ML_*`` variables); routes are matched on the route's template, as FastAPI writes
+it (``/models/{name}/predict``), as the contrib instrumentation does. A pure ASGI middleware
+reads the request body (up to 1 MiB; larger bodies pass through unread), hands the same bytes
+on to the app, and reads the JSON response as it is sent. The contrib middleware is always the
+outermost, so the prediction span is a child of the HTTP span.
 Per-app state lives in ``app.state.otel_ml``. When the app's lifespan shuts down, the global
 providers are flushed: uvicorn's ``--workers`` processes exit without running ``atexit``, where
 the SDK would otherwise send its last batch.
@@ -24,11 +26,14 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any, Collection, Iterable
+from urllib.parse import parse_qsl
 
 import fastapi
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from starlette.routing import Match
 
-from otel_ml.instrumentation._common import MAX_BODY, AppMonitoring, Extractor, OutputReader, app_monitoring
+from otel_ml.instrumentation._common import MAX_BODY, AppMonitoring, RequestMonitoring, app_monitoring
+from otel_ml.instrumentation._reading import Extractor, OutputReader, form_row
 
 _logger = logging.getLogger(__name__)
 _instruments = ("fastapi >= 0.100",)
@@ -46,7 +51,10 @@ class FastAPIModelInstrumentor(BaseInstrumentor):
 
         def __init__(app: fastapi.FastAPI, *args: Any, **init_kwargs: Any) -> None:
             original(app, *args, **init_kwargs)
-            FastAPIModelInstrumentor.instrument_app(app, **kwargs)
+            try:
+                FastAPIModelInstrumentor.instrument_app(app, **kwargs)
+            except Exception:  # noqa: BLE001 - a bad OTEL_ML_* setting: logged, the app serves on
+                _logger.exception("otel_ml: could not instrument a FastAPI app")
 
         fastapi.FastAPI.__init__ = __init__  # type: ignore[method-assign]
 
@@ -55,52 +63,65 @@ class FastAPIModelInstrumentor(BaseInstrumentor):
 
     @staticmethod
     def instrument_app(app: Any, monitor: Any = None, *, routes: Iterable[str] | None = None,
-                       features: Extractor | str | None = None, output: OutputReader | None = None) -> Any:
-        """Monitor ``app``'s prediction routes; returns the monitor. Twice only logs a warning."""
+                       features: Extractor | str | None = None, output: OutputReader | None = None,
+                       **kwargs: Any) -> Any:
+        """Monitor ``app``'s predictions; returns the monitor. The same arguments as
+        :meth:`FlaskModelInstrumentor.instrument_app`. Twice only logs a warning."""
         existing = getattr(app.state, "otel_ml", None)
         if existing is not None:
             _logger.warning("otel_ml: FastAPI app is already instrumented")
             return existing.monitor
-        if routes is None and features is None and monitor is None:
-            from otel_ml.instrumentation._common import env_features, env_routes
-
-            routes, features = env_routes(), env_features()
-        state = app_monitoring(monitor, routes, features, output)
+        state = app_monitoring(monitor, routes, features, output, **kwargs)
         app.state.otel_ml = state
-        app.add_middleware(PredictionMiddleware, state=state)
+        app.add_middleware(PredictionMiddleware, state=state, routes_of=app)
         return state.monitor
 
 
-class PredictionMiddleware:
-    """ASGI middleware: one monitored prediction per matching request."""
+def route_template(app: Any, scope: dict[str, Any]) -> str | None:
+    """The template of the route that serves ``scope`` (``/models/{name}/predict``), as the
+    contrib instrumentation finds it; the raw path when no route matches."""
+    try:
+        for route in app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return getattr(route, "path", None) or scope.get("path")
+    except Exception:  # noqa: BLE001
+        pass
+    return scope.get("path")
 
-    def __init__(self, app: Any, state: AppMonitoring) -> None:
+
+class PredictionMiddleware:
+    """ASGI middleware: the predictions of each request, and the outcomes posted back."""
+
+    def __init__(self, app: Any, state: AppMonitoring, routes_of: Any = None) -> None:
         self.app = app
         self.state = state
+        self.routes_of = routes_of
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, _flush_before_shutdown_completes(send))
             return
-        if scope["type"] != "http" or not self.state.is_prediction(scope.get("method", ""), scope.get("path")):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body, replay = await _read_body(receive)
-        features = None
-        if body is not None:
-            try:
-                features = self.state.features(json.loads(body))
-            except Exception:  # noqa: BLE001 - the app answers a bad body itself
-                features = None
-        prediction = self.state.monitor.predict(features)
-        prediction.__enter__()
-        response: dict[str, Any] = {"status": 200, "json": False, "chunks": [], "size": 0}
+        method = scope.get("method", "")
+        route = route_template(self.routes_of, scope) if self.routes_of is not None and method in self.state.methods \
+            else scope.get("path")
+        request = RequestMonitoring(self.state, method, route)
+        reads_request = request.prediction_route or request.outcome_route
+        body, replay = await _read_body(receive) if reads_request else (None, receive)
+        response: dict[str, Any] = {"status": 500, "json": False, "chunks": [], "size": 0}
 
         async def send_and_read(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
-                response["json"] = any(k.lower() == b"content-type" and b"json" in v.lower()
-                                       for k, v in message.get("headers", []))
+                headers = message.get("headers", [])
+                response["json"] = any(k.lower() == b"content-type" and b"json" in v.lower() for k, v in headers)
+                header = request.header()
+                if header is not None:
+                    message = {**message, "headers": [*headers, (self.state.id_header.lower().encode("latin-1"),
+                                                                 header.encode("latin-1"))]}
             elif message["type"] == "http.response.body" and response["json"]:
                 chunk = message.get("body", b"")
                 response["size"] += len(chunk)
@@ -115,18 +136,32 @@ class PredictionMiddleware:
             error = exc
             raise
         finally:
-            self._record(prediction, response, error)
+            try:
+                request.finish(response["status"], lambda: _document(body, scope),
+                               lambda: _response_document(response), error)
+            except Exception:  # noqa: BLE001
+                _logger.debug("otel_ml: could not record a request's predictions", exc_info=True)
 
-    def _record(self, prediction: Any, response: dict[str, Any], error: BaseException | None) -> None:
-        try:
-            if error is None and response["status"] >= 400:
-                prediction.fail(str(response["status"]))
-            elif error is None and response["json"] and response["size"] <= MAX_BODY:
-                label, confidence, value = self.state.output(json.loads(b"".join(response["chunks"])))
-                prediction.record(label, confidence=confidence, value=value)
-        except Exception:  # noqa: BLE001
-            _logger.debug("otel_ml: could not read the prediction from the response", exc_info=True)
-        prediction.__exit__(type(error) if error is not None else None, error, None)
+
+def _document(body: bytes | None, scope: dict[str, Any]) -> Any:
+    if not body:
+        return None
+    content_type = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-type"), b"").lower()
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return form_row(dict(parse_qsl(body.decode("utf-8", "replace"))))
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _response_document(response: dict[str, Any]) -> Any:
+    if not response["json"] or response["size"] > MAX_BODY:
+        return None
+    try:
+        return json.loads(b"".join(response["chunks"]))
+    except ValueError:
+        return None
 
 
 def _flush_before_shutdown_completes(send: Any) -> Any:

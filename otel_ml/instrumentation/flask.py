@@ -11,16 +11,21 @@ Usage::
     FlaskModelInstrumentor.instrument_app(app, monitor)  # a prediction span under each /predict span
 
 Call it after the contrib instrumentation, so that the prediction span nests in the HTTP span.
-Which requests are predictions: ``routes`` (URL rules, default ``/predict``; ``"*"`` for every
-POST route). Where the features are: ``features``, a dotted path in the request JSON (default
-``features``) or a function of the parsed JSON. Where the prediction is: ``output``, a function of
-the response JSON (default: ``label``/``prediction``/``class``, ``confidence``/``probability``,
-``value``). Or wrap the model instead (``monitor.wrap(model)``) and leave routes empty.
+With an instrumented model library (:mod:`otel_ml.instrumentation.sklearn` and friends) or
+``monitor.wrap(model)``, the model's calls are the predictions, whatever the bodies look like.
+Otherwise the bodies are read (:mod:`otel_ml.instrumentation._common`). Which requests are
+predictions: ``routes`` (URL rules as Flask writes them, ``/models/<name>/predict``; default
+``/predict``; ``"*"`` for every POST and PUT route). Where the features are: ``features``, a
+JMESPath into the request JSON or a function of it (default: the usual places, or the body
+itself; a form's fields). Where the prediction is: ``output``, a function of the response JSON,
+or the ``OTEL_ML_*_PATH`` variables (default: the usual keys; a list is one row each). Unset
+arguments are read from ``OTEL_ML_*`` (see :mod:`otel_ml.environment_variables`).
 
 A request that is not JSON, or whose JSON has no features, is still monitored (its features are
 just missing); a response with status 400 or more marks the prediction failed with
-``error.type`` = the status code; a view that raises records the exception. Per-app state lives
-in ``app.extensions["otel_ml"]``.
+``error.type`` = the status code; a view that raises records the exception. Bodies are read
+after the view has run, never before, so the view sees the request stream untouched. Per-app
+state lives in ``app.extensions["otel_ml"]``.
 """
 
 from __future__ import annotations
@@ -31,12 +36,15 @@ from typing import Any, Collection, Iterable
 import flask
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
-from otel_ml.instrumentation._common import AppMonitoring, Extractor, OutputReader, app_monitoring
+from otel_ml.instrumentation._common import MAX_BODY, AppMonitoring, RequestMonitoring, app_monitoring
+from otel_ml.instrumentation._reading import Extractor, OutputReader, form_row
 
 _logger = logging.getLogger(__name__)
 _KEY = "otel_ml"
-_G_KEY = "_otel_ml_prediction"
+_G_KEY = "_otel_ml_request"
+_G_RESPONSE = "_otel_ml_response"
 _instruments = ("flask >= 2.2",)
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class FlaskModelInstrumentor(BaseInstrumentor):
@@ -54,7 +62,11 @@ class FlaskModelInstrumentor(BaseInstrumentor):
         def __call__(app: flask.Flask, environ: Any, start_response: Any) -> Any:
             # instrumented on the first request, when every __init__ (and contrib's) has run
             if _KEY not in app.extensions:
-                FlaskModelInstrumentor.instrument_app(app, **settings)
+                try:
+                    FlaskModelInstrumentor.instrument_app(app, **settings)
+                except Exception:  # noqa: BLE001 - a bad OTEL_ML_* setting: logged, the app serves on
+                    _logger.exception("otel_ml: could not instrument Flask app %r", app.name)
+                    app.extensions[_KEY] = None
             return original(app, environ, start_response)
 
         flask.Flask.__call__ = __call__  # type: ignore[method-assign]
@@ -64,17 +76,16 @@ class FlaskModelInstrumentor(BaseInstrumentor):
 
     @staticmethod
     def instrument_app(app: flask.Flask, monitor: Any = None, *, routes: Iterable[str] | None = None,
-                       features: Extractor | str | None = None, output: OutputReader | None = None) -> Any:
-        """Monitor ``app``'s prediction routes with ``monitor`` (``None``: one from ``OTEL_ML_*``).
-        Returns the monitor. A second call on the same app only logs a warning."""
-        if _KEY in app.extensions:
+                       features: Extractor | str | None = None, output: OutputReader | None = None,
+                       **kwargs: Any) -> Any:
+        """Monitor ``app``'s predictions with ``monitor`` (``None``: the process's, from ``OTEL_ML_*``).
+        Unset arguments are read from the environment. ``tracer_provider``, ``meter_provider``
+        and ``logger_provider`` (as every instrumentor takes them) are for that monitor; other
+        keywords are ignored. Returns the monitor. A second call on the same app only logs a warning."""
+        if app.extensions.get(_KEY) is not None:
             _logger.warning("otel_ml: Flask app %r is already instrumented", app.name)
             return app.extensions[_KEY].monitor
-        if routes is None and features is None and monitor is None:
-            from otel_ml.instrumentation._common import env_features, env_routes
-
-            routes, features = env_routes(), env_features()
-        state = app_monitoring(monitor, routes, features, output)
+        state = app_monitoring(monitor, routes, features, output, **kwargs)
         app.extensions[_KEY] = state
         app.before_request(_before)
         app.after_request(_after)
@@ -97,36 +108,53 @@ def _state() -> AppMonitoring | None:
 
 def _before() -> None:
     state = _state()
-    rule = flask.request.url_rule.rule if flask.request.url_rule is not None else None
-    if state is None or not state.is_prediction(flask.request.method, rule):
+    if state is None:
         return
     try:
-        payload = flask.request.get_json(silent=True) if (flask.request.content_length or 0) <= 1 << 20 else None
-        features = state.features(payload) if payload is not None else None
-    except Exception:  # noqa: BLE001 - the app decides what a bad body means
-        features = None
-    prediction = state.monitor.predict(features)
-    prediction.__enter__()
-    setattr(flask.g, _G_KEY, prediction)
+        rule = flask.request.url_rule.rule if flask.request.url_rule is not None else None
+        setattr(flask.g, _G_KEY, RequestMonitoring(state, flask.request.method, rule))
+    except Exception:  # noqa: BLE001
+        _logger.debug("otel_ml: could not start monitoring a request", exc_info=True)
 
 
 def _after(response: flask.Response) -> flask.Response:
-    prediction = getattr(flask.g, _G_KEY, None)
-    state = _state()
-    if prediction is None or state is None:
+    request = getattr(flask.g, _G_KEY, None)
+    if request is None:
         return response
+    setattr(flask.g, _G_RESPONSE, response)
     try:
-        if response.status_code >= 400:
-            prediction.fail(str(response.status_code))
-        elif response.is_json and not response.direct_passthrough:
-            label, confidence, value = state.output(response.get_json(silent=True))
-            prediction.record(label, confidence=confidence, value=value)
+        header = request.header()
+        if header is not None:
+            response.headers[request.state.id_header] = header
     except Exception:  # noqa: BLE001
-        _logger.debug("otel_ml: could not read the prediction from the response", exc_info=True)
+        _logger.debug("otel_ml: could not set the prediction id header", exc_info=True)
     return response
 
 
 def _teardown(exc: BaseException | None) -> None:
-    prediction = flask.g.pop(_G_KEY, None)
-    if prediction is not None:
-        prediction.__exit__(type(exc) if exc is not None else None, exc, None)
+    request = flask.g.pop(_G_KEY, None)
+    response = flask.g.pop(_G_RESPONSE, None)
+    if request is None:
+        return
+    try:
+        status = response.status_code if response is not None else 500
+        request.finish(status, _request_document, lambda: _response_document(response), exc)
+    except Exception:  # noqa: BLE001
+        _logger.debug("otel_ml: could not record a request's predictions", exc_info=True)
+
+
+def _request_document() -> Any:
+    request = flask.request
+    if (request.content_length or 0) > MAX_BODY:
+        return None
+    if request.mimetype in _FORMS:
+        return form_row(request.form.to_dict())
+    return request.get_json(silent=True)
+
+
+def _response_document(response: flask.Response | None) -> Any:
+    if response is None or not response.is_json or response.is_streamed or response.direct_passthrough:
+        return None
+    if (response.content_length or 0) > MAX_BODY:
+        return None
+    return response.get_json(silent=True)

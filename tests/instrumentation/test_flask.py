@@ -87,7 +87,7 @@ def test_features_from_a_dotted_path_and_a_custom_output(sinks):
 
     drift_rows = []
     monitor = sinks.monitor("m")
-    monitor._recorder.feature_hook = lambda features, p: drift_rows.append(features)
+    monitor._recorder.feature_hook = lambda features, label, confidence: drift_rows.append(features)
     FlaskModelInstrumentor.instrument_app(app, monitor, routes=["/v1/score"], features="inputs.row",
                                           output=lambda doc: (doc["result"]["class"], doc["result"]["p"], None))
     app.test_client().post("/v1/score", json={"inputs": {"row": [1, 2, 3]}})
