@@ -1,0 +1,86 @@
+"""Zero-code monitoring of LightGBM models: the scikit-learn API (``LGBMClassifier``,
+``LGBMRegressor``, ``LGBMRanker``: ``predict`` and ``predict_proba``) and ``Booster.predict``.
+
+Usage::
+
+    opentelemetry-instrument python app.py          # entry point otel_ml_lightgbm; or in code:
+
+    from otel_ml.instrumentation.lightgbm import LightGBMInstrumentor
+    LightGBMInstrumentor().instrument()
+
+A booster's output is read by its objective (:mod:`otel_ml.instrumentation._boosters`); calls
+asking for raw scores, leaves or contributions are explanations, not predictions. Features are
+named from ``Booster.feature_name()``. ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=otel_ml_lightgbm``
+turns it off.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Collection, Hashable
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+
+from otel_ml._outputs import RowOutputs
+from otel_ml.instrumentation import _monitors
+from otel_ml.instrumentation._boosters import booster_method, booster_outputs, lightgbm_kind, remembered_kind
+from otel_ml.instrumentation._estimators import feature_rows, unwrap_method, wrap_method
+from otel_ml.instrumentation.sklearn import not_serving, predicting
+
+_logger = logging.getLogger(__name__)
+_instruments = ("lightgbm >= 4.0",)
+_SKLEARN_API = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
+
+
+def _kind(booster: Any) -> str:
+    objective = str((getattr(booster, "params", None) or {}).get("objective", ""))
+    if not objective:
+        try:
+            for line in booster.model_to_string(num_iteration=1).splitlines()[:20]:
+                if line.startswith("objective="):
+                    objective = line.split("=", 1)[1]
+                    break
+        except Exception:  # noqa: BLE001
+            pass
+    return lightgbm_kind(objective)
+
+
+def read_booster_call(booster: Any, method: str, data: Any, result: Any) -> tuple[Any, Hashable | None, RowOutputs]:
+    try:
+        names = booster.feature_name()
+    except Exception:  # noqa: BLE001
+        names = None
+    rows, key, n = feature_rows(data, names) if not isinstance(data, str) else (None, ("file", data), None)
+    if result is None:
+        return rows, key, RowOutputs(n or 1)
+    return rows, key, booster_outputs(remembered_kind(booster, _kind), result)  # type: ignore[arg-type]
+
+
+class LightGBMInstrumentor(BaseInstrumentor):
+    """Patches LightGBM's scikit-learn classes and its Booster."""
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        try:
+            import lightgbm
+        except ImportError:
+            _logger.debug("otel_ml: LightGBM is not installed; nothing to instrument")
+            return
+        _monitors.use_providers(**kwargs)
+        self._owners = [getattr(lightgbm, name) for name in _SKLEARN_API if hasattr(lightgbm, name)]
+        for cls in self._owners:
+            for name in ("predict", "predict_proba"):
+                wrap_method(cls, name, predicting)
+            wrap_method(cls, "fit", not_serving)
+        self._booster = lightgbm.Booster
+        wrap_method(lightgbm.Booster, "predict", booster_method("lightgbm.Booster", read_booster_call))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for cls in getattr(self, "_owners", []):
+            for name in ("predict", "predict_proba", "fit"):
+                unwrap_method(cls, name)
+        booster = getattr(self, "_booster", None)
+        if booster is not None:
+            unwrap_method(booster, "predict")
