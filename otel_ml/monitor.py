@@ -184,8 +184,11 @@ class ModelMonitor:
 
     def force_flush(self) -> None:
         """Emit the prediction log records still queued (they go out a few milliseconds after each
-        prediction, from a background thread). The providers' own flush is theirs to call."""
+        prediction, from a background thread), and count the drift samples not yet binned. The
+        providers' own flush is theirs to call."""
         self._recorder.log_queue.flush()
+        if self.drift is not None:
+            self.drift.flush_counts()
 
     # ------------------------------------------------------------------ ground truth and business
     def record_outcome(self, prediction_id: str, actual: Any) -> bool:

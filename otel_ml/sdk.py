@@ -74,6 +74,7 @@ class Telemetry:
         """Push what is buffered now. The SDK reports success even when an export failed, so this
         returns nothing: check the backend."""
         flush_prediction_logs()
+        _flush_drift_counts()
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
             flush = getattr(provider, "force_flush", None)
             if flush is not None:
@@ -85,6 +86,13 @@ class Telemetry:
             stop = getattr(provider, "shutdown", None)
             if stop is not None:
                 stop()
+
+
+def _flush_drift_counts() -> None:
+    import sys
+
+    if "otel_ml.drift._thread" in sys.modules:        # only when drift is in use: no SciPy import here
+        sys.modules["otel_ml.drift._thread"].flush_all_counts()
 
 
 _lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -89,6 +90,18 @@ def _reset_after_fork() -> None:
         processor._stop = threading.Event()
         processor.ring._lock = threading.Lock()
         processor.fleet._lock = threading.Lock()
+        processor._binning = threading.Lock()
+
+
+@atexit.register
+def flush_all_counts() -> None:
+    """Every processor's last samples into its fleet counts, before the SDK's last export (atexit
+    runs this first: otel_ml.drift is imported after the providers are built)."""
+    for processor in list(_PROCESSORS):
+        try:
+            processor.flush_counts()
+        except Exception:  # noqa: BLE001
+            _logger.debug("otel_ml drift: could not count the last samples", exc_info=True)
 
 
 if hasattr(os, "register_at_fork"):

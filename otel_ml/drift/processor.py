@@ -121,6 +121,7 @@ class DriftProcessor(BackgroundChecks):
         self._listeners: list[Any] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._binning = threading.Lock()
         self._thread: threading.Thread | None = None
         self.errors = 0
         track_for_fork(self)
@@ -201,7 +202,8 @@ class DriftProcessor(BackgroundChecks):
         started = time.perf_counter()
         total = self.ring.total
         self._checked_at = total
-        self._bin_new_samples(total)
+        with self._binning:
+            self._bin_new_samples(total)
         if total < self.window_size:
             return self._report
         threshold = self.threshold if self.correction is Correction.CALIBRATED else None
@@ -244,6 +246,12 @@ class DriftProcessor(BackgroundChecks):
     def _decide(self, stats: Any, calibrated: float | None) -> np.ndarray:
         return decide(stats, self.correction, self.alpha, calibrated, self.reference.rows, self._critical,
                       self._p_values)
+
+    def flush_counts(self) -> None:
+        """Bin the samples that arrived since the last check into the fleet counts (no test runs;
+        cheap), so that an export now, or the last one at exit, counts every sample."""
+        with self._binning:
+            self._bin_new_samples(self.ring.total)
 
     def on_check(self, listener: Any) -> None:
         """Call ``listener(previous_report, report)`` after each check (in the checking thread)."""
