@@ -111,7 +111,17 @@ class PredictionMiddleware:
         request = RequestMonitoring(self.state, method, route)
         reads_request = request.prediction_route or request.outcome_route
         body, replay = await _read_body(receive) if reads_request else (None, receive)
-        response: dict[str, Any] = {"status": 500, "json": False, "chunks": [], "size": 0}
+        response: dict[str, Any] = {"status": 500, "json": False, "chunks": [], "size": 0, "done": False}
+
+        def finish(error: BaseException | None) -> None:
+            if response["done"]:
+                return
+            response["done"] = True
+            try:
+                request.finish(response["status"], lambda: _document(body, scope),
+                               lambda: _response_document(response), error)
+            except Exception:  # noqa: BLE001
+                _logger.debug("otel_ml: could not record a request's predictions", exc_info=True)
 
         async def send_and_read(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -122,25 +132,23 @@ class PredictionMiddleware:
                 if header is not None:
                     message = {**message, "headers": [*headers, (self.state.id_header.lower().encode("latin-1"),
                                                                  header.encode("latin-1"))]}
-            elif message["type"] == "http.response.body" and response["json"]:
-                chunk = message.get("body", b"")
-                response["size"] += len(chunk)
-                if response["size"] <= MAX_BODY:
-                    response["chunks"].append(chunk)
+            elif message["type"] == "http.response.body":
+                if response["json"]:
+                    chunk = message.get("body", b"")
+                    response["size"] += len(chunk)
+                    if response["size"] <= MAX_BODY:
+                        response["chunks"].append(chunk)
+                if not message.get("more_body", False):
+                    finish(None)        # before the last byte: the HTTP server span ends with it
             await send(message)
 
-        error: BaseException | None = None
         try:
             await self.app(scope, replay, send_and_read)
         except BaseException as exc:
-            error = exc
+            finish(exc)
             raise
         finally:
-            try:
-                request.finish(response["status"], lambda: _document(body, scope),
-                               lambda: _response_document(response), error)
-            except Exception:  # noqa: BLE001
-                _logger.debug("otel_ml: could not record a request's predictions", exc_info=True)
+            finish(None)
 
 
 def _document(body: bytes | None, scope: dict[str, Any]) -> Any:

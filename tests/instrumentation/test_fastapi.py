@@ -50,3 +50,68 @@ def test_a_malformed_body_gets_the_apps_own_4xx(client, sinks):
     response = client.post("/predict", content=b"{oops", headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="422") == 1
+
+
+def test_other_routes_are_not_predictions(sinks):
+    app = fastapi.FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"ok": True}
+
+    @app.post("/admin/reload")
+    def reload() -> dict:
+        return {"reloaded": True}
+
+    FastAPIModelInstrumentor.instrument_app(app, sinks.monitor("fraud"))
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.post("/admin/reload").status_code == 200
+    assert sinks.value("ml.predictions") == 0 and sinks.finished_spans() == []
+
+
+def test_twice_only_warns(client, sinks, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        monitor = FastAPIModelInstrumentor.instrument_app(client.app, sinks.monitor("other"))
+    assert "already instrumented" in caplog.text and monitor.name == "fraud"
+
+
+def test_prediction_on_the_http_span_with_prediction_span_current(sinks):
+    app = fastapi.FastAPI()
+
+    @app.post("/predict")
+    def predict(body: dict) -> dict:
+        if "features" not in body:
+            raise fastapi.HTTPException(422, "features missing")
+        return {"label": "fraud", "confidence": 0.7}
+
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=sinks.tracer_provider,
+                                       meter_provider=sinks.meter_provider, exclude_spans=["receive", "send"])
+    FastAPIModelInstrumentor.instrument_app(app, sinks.monitor("fraud", prediction_span="current"))
+    with TestClient(app) as client:
+        assert client.post("/predict", json={"features": [1.0]}).status_code == 200
+        assert client.post("/predict", json={"rows": []}).status_code == 422
+    FastAPIInstrumentor.uninstrument_app(app)
+    ok, bad = sinks.finished_spans()
+    assert ok.name == bad.name == "POST /predict"
+    assert ok.attributes["ml.prediction.label"] == "fraud" and ok.attributes["ml.model.name"] == "fraud"
+    assert bad.attributes["ml.prediction.status"] == "error" and bad.status.status_code is StatusCode.UNSET
+    assert "error.type" not in bad.attributes
+    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="422") == 1
+
+
+def test_a_streamed_or_large_answer_passes_through_unread(sinks):
+    app = fastapi.FastAPI()
+
+    @app.post("/predict")
+    def predict(body: dict) -> fastapi.Response:
+        return fastapi.Response(b'{"label": "x", "pad": "' + b"y" * (2 << 20) + b'"}', media_type="application/json")
+
+    FastAPIModelInstrumentor.instrument_app(app, sinks.monitor("fraud"))
+    with TestClient(app) as client:
+        response = client.post("/predict", json={"features": [1.0]})
+    assert response.status_code == 200 and len(response.content) > 2 << 20
+    assert sinks.value("ml.predictions") == 1                      # counted, its label unread
+    assert [p.attributes.get("ml.prediction.label") for p in sinks.points("ml.predictions")] == [None]
