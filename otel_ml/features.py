@@ -53,18 +53,23 @@ class FeatureCheck:
         except TypeError:
             return [(ROW, "not_a_row")]
         if isinstance(row, Mapping):
-            names = self.feature_names or tuple(row)
-            values: Sequence[Any] = [row.get(name) for name in names]
+            if self.feature_names is None:          # the row names its own features
+                values: Sequence[Any] = list(row.values())
+                names: Sequence[str] = tuple(row)
+            else:
+                names = self.feature_names
+                values = [row.get(name) for name in names]
         else:
             values = row
-            names = self.feature_names or tuple(f"f{i}" for i in range(len(row)))
-            if len(row) != len(names):
+            if self.feature_names is not None and len(row) != len(self.feature_names):
                 return [(ROW, "wrong_length")]
         try:
             if math.isfinite(sum(values)):
                 return []
-        except TypeError:
+        except (TypeError, OverflowError):
             pass
+        if not isinstance(row, Mapping):
+            names = self.feature_names or tuple(f"f{i}" for i in range(len(row)))
         found = []
         for name, value in zip(names, values):
             problem = value_problem(value)

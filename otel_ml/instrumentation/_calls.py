@@ -62,6 +62,8 @@ class ModelCall:
     error_type: str | None = None
     exc: BaseException | None = None
     methods: list[str] = field(default_factory=list)
+    merged_spans: list[tuple[Any, int | None]] = field(default_factory=list)
+    """Spans of the later calls merged into this one: they get this prediction's attributes."""
 
     def merge(self, other: ModelCall) -> None:
         """Take what ``other`` (a later call on the same rows) adds: labels from ``predict``
@@ -75,7 +77,7 @@ class ModelCall:
         self.duration += other.duration
         self.methods.extend(other.methods)
         if other.owns_span and other.span is not None:
-            other.span.end(end_time=other.end_ns)
+            self.merged_spans.append((other.span, other.end_ns))
 
 
 class Scope:
@@ -131,11 +133,15 @@ def record(call: ModelCall, prediction_id: str, row_ids: Sequence[str] | None = 
     except Exception as problem:  # noqa: BLE001
         recorder.problems.report("record_failed", exc=problem)
     finally:
-        if call.owns_span and call.span is not None:
-            try:
+        try:
+            for span, end_ns in call.merged_spans:
+                if call.span is not None and span.is_recording():
+                    span.set_attributes(dict(getattr(call.span, "attributes", None) or {}))
+                span.end(end_time=end_ns)
+            if call.owns_span and call.span is not None:
                 call.span.end(end_time=call.end_ns)
-            except Exception as problem:  # noqa: BLE001
-                recorder.problems.report("span_end_failed", exc=problem)
+        except Exception as problem:  # noqa: BLE001
+            recorder.problems.report("span_end_failed", exc=problem)
 
 
 def current_scope() -> Scope | None:

@@ -17,7 +17,7 @@ Per row: the label from ``predict`` (a classifier's) or the class with the top p
 from __future__ import annotations
 
 import functools
-import math
+import weakref
 from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
@@ -77,15 +77,27 @@ def _length(X: Any) -> int | None:
     return None
 
 
+_REGRESSORS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
 def is_regressor(model: Any) -> bool:
+    """scikit-learn's answer (its tags; a Pipeline's are its last step's), asked once per model."""
+    try:
+        return _REGRESSORS[model]
+    except (KeyError, TypeError):
+        pass
+    answer = getattr(model, "_estimator_type", None) == "regressor"
     try:
         from sklearn.base import is_regressor as sklearn_is_regressor
 
-        if sklearn_is_regressor(model):
-            return True
+        answer = answer or bool(sklearn_is_regressor(model))
     except Exception:  # noqa: BLE001
         pass
-    return getattr(model, "_estimator_type", None) == "regressor"
+    try:
+        _REGRESSORS[model] = answer
+    except TypeError:
+        pass
+    return answer
 
 
 def read_estimator_call(model: Any, method: str, X: Any, result: Any) -> tuple[Any, Hashable | None, RowOutputs]:
@@ -169,10 +181,3 @@ def _mark(wrapper: Callable[..., Any], original: Callable[..., Any]) -> Callable
     wrapper.__otel_ml_original__ = original  # type: ignore[attr-defined]
     return wrapper
 
-
-def finite_or_none(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None

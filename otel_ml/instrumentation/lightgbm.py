@@ -17,6 +17,7 @@ turns it off.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Collection, Hashable
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
@@ -29,6 +30,7 @@ from otel_ml.instrumentation.sklearn import not_serving, predicting
 
 _logger = logging.getLogger(__name__)
 _instruments = ("lightgbm >= 4.0",)
+_GENERATED = re.compile(r"Column_\d+")
 _SKLEARN_API = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
 
 
@@ -50,6 +52,8 @@ def read_booster_call(booster: Any, method: str, data: Any, result: Any) -> tupl
         names = booster.feature_name()
     except Exception:  # noqa: BLE001
         names = None
+    if names and all(_GENERATED.fullmatch(str(n)) for n in names):
+        names = None                        # trained on an array: Column_0, Column_1, ... are no names
     rows, key, n = feature_rows(data, names) if not isinstance(data, str) else (None, ("file", data), None)
     if result is None:
         return rows, key, RowOutputs(n or 1)
