@@ -2,7 +2,6 @@
 form fields in, a decision and its score out; the outcome of each application is posted back to
 /feedback. Nothing here knows about monitoring."""
 
-import os
 
 import numpy as np
 from flask import Flask, request

@@ -98,16 +98,15 @@ class PredictionRecorder:
     def finish(self, p: Prediction, exc: BaseException | None) -> None:
         duration = time.perf_counter() - p._started
         span = p._span
-        counted: tuple[str | None, str | None, str | None] = (None, None, None)
         try:
             if p._attributes is not None:
-                counted = self._emit(p, span, exc, duration)
+                self._emit(p, span, exc, duration)
         except Exception as problem:  # noqa: BLE001
             self.problems.report("record_failed", exc=problem)
         finally:
             try:
                 if p._attributes is not None:       # always: "active" must come back down
-                    self.tally.leave(p._attributes, *counted)
+                    self.tally.leave(p._attributes, None, None, None)
                 if p._inside is not None:
                     try:
                         INSIDE_MODEL_CALL.reset(p._inside)
@@ -120,59 +119,22 @@ class PredictionRecorder:
             except Exception as problem:  # noqa: BLE001
                 self.problems.report("span_end_failed", exc=problem)
 
-    def _emit(self, p: Prediction, span: Any, exc: BaseException | None,
-              duration: float) -> tuple[str | None, str | None, str | None]:
-        """Everything but the tally; returns what to count: (status, error type, label)."""
-        if p.batch is not None and exc is None and p.error_type is None:
+    def _emit(self, p: Prediction, span: Any, exc: BaseException | None, duration: float) -> None:
+        """Everything but the count of active predictions: one row, or the rows of a batch."""
+        failed = exc is not None or p.error_type is not None
+        if p.batch is not None and not failed:
             self._emit_batch(p, span, duration)
-            return None, None, None
-        attributes: ModelAttributes = p._attributes
-        if exc is not None or p.error_type is not None:
-            error_type = self.error_types.bound(type(exc).__name__ if exc is not None else p.error_type)
-            status, metric_attributes = "error", attributes.error(error_type)
-        else:
-            error_type, status, metric_attributes = None, "ok", attributes.ok
-        label = self.labels.bound(p.label) if p.label is not None else None
-        confidence = self._confidence(p.confidence)
-        value = self._value(p.value)
-
-        self.duration.record(duration, metric_attributes)
-        if confidence is not None:
-            self.confidence.record(confidence, attributes.label(label) if label is not None else attributes.base)
-        if value is not None:
-            self.value.record(value, attributes.base)
-        if p.features is not None:
-            self._check_features(p.features, attributes)
-
-        details: dict[str, Any] = {semconv.ML_PREDICTION_ID: p.id, semconv.ML_PREDICTION_STATUS: status}
-        if label is not None:
-            details[semconv.ML_PREDICTION_LABEL] = label_text(p.label)
-        if confidence is not None:
-            details[semconv.ML_PREDICTION_CONFIDENCE] = confidence
-        if value is not None:
-            details[semconv.ML_PREDICTION_VALUE] = value
-        if error_type is not None:
-            details[semconv.ERROR_TYPE] = error_type
+            return
+        error_type = (type(exc).__name__ if exc is not None else p.error_type) if failed else None
+        self.emit_rows(p._attributes, RowOutputs(1, [p.label], [p.confidence], [p.value]),
+                       [p.features] if p.features is not None else None, duration, span, p.id, error_type, exc,
+                       owns_span=p._owns_span)
         if span.is_recording():
-            if p._owns_span or exc is not None or error_type is None:
-                span.set_attributes(details)
-            else:       # an HTTP span answered 4xx: error.type there is the HTTP layer's to set
-                span.set_attributes({k: v for k, v in details.items() if k != semconv.ERROR_TYPE})
             if exc is not None:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
             elif error_type is not None and p._owns_span:      # an HTTP span's status is its own
                 span.set_status(_ERROR_STATUS_NO_DESCRIPTION)
-
-        if error_type is not None or self.log_sample_ratio >= 1.0 or random.random() < self.log_sample_ratio:
-            self._log(p, attributes, details, duration, exc)
-        self.store.add(p.id, StoredPrediction(
-            attributes.version, details.get(semconv.ML_PREDICTION_LABEL), value,
-            span.get_span_context(), self.store.now(),
-        ))
-        if self.feature_hook is not None and p.features is not None:
-            self.feature_hook(p.features, p.label if p.label is not None else p.value, p.confidence)
-        return status, error_type, label
 
     def _emit_batch(self, p: Prediction, span: Any, duration: float) -> None:
         labels, confidences, values = p.batch  # type: ignore[misc]
@@ -221,7 +183,7 @@ class PredictionRecorder:
             self.tally.count(attributes, status, error_type, label)
             try:
                 row = rows[i] if rows is not None and i < len(rows) else None
-                if row is not None and error_type is None:
+                if row is not None:
                     self._check_features(row, attributes)
                 details: dict[str, Any] = {semconv.ML_PREDICTION_ID: row_ids[i], semconv.ML_PREDICTION_STATUS: status}
                 if label is not None:
@@ -249,16 +211,12 @@ class PredictionRecorder:
             if not owns_span:
                 span.set_attributes(attributes.base)
             if n == 1:
-                span.set_attributes(first if owns_span else
-                                    {k: v for k, v in first.items() if k != semconv.ERROR_TYPE})
+                span.set_attributes(first if owns_span or exc is not None else   # a 4xx: error.type is
+                                    {k: v for k, v in first.items() if k != semconv.ERROR_TYPE})  # the HTTP layer's
             else:
                 span.set_attributes({semconv.ML_PREDICTION_ID: prediction_id, semconv.ML_PREDICTION_STATUS: status,
                                      semconv.ML_BATCH_SIZE: n})
         return list(row_ids)
-
-    def _log(self, p: Prediction, attributes: ModelAttributes, details: dict[str, Any], duration: float,
-             exc: BaseException | None) -> None:
-        self._log_row(attributes, details, p.features, duration, exc)
 
     def _log_row(self, attributes: ModelAttributes, details: dict[str, Any], features: Any, duration: float,
                  exc: BaseException | None) -> None:

@@ -16,14 +16,19 @@ count and survival objective). The objective is read once per booster and rememb
 
 from __future__ import annotations
 
+import importlib
+import logging
 from typing import Any, Callable, Literal
 
 import numpy as np
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from otel_ml._outputs import RowOutputs
 from otel_ml.instrumentation import _monitors
 from otel_ml.instrumentation._calls import Reader, call_model, first_argument, inside_model_call
+from otel_ml.instrumentation._estimators import unwrap_method, wrap_method
 
+_logger = logging.getLogger(__name__)
 Kind = Literal["binary", "multiclass", "labels", "regression"]
 EXPLAINING = ("output_margin", "pred_leaf", "pred_contribs", "pred_contrib", "approx_contribs",
               "pred_interactions", "raw_score", "training")
@@ -97,3 +102,41 @@ def booster_method(monitor_name: str, read: Reader) -> Callable[[Callable[..., A
                               lambda a, k: first_argument(a, k, "data"))
         return monitored
     return make
+
+
+class BoosterLibraryInstrumentor(BaseInstrumentor):
+    """What the XGBoost and LightGBM instrumentors share: the library's scikit-learn classes
+    (``predict``, ``predict_proba``; ``fit`` makes no predictions) and its ``Booster`` methods."""
+
+    library = ""
+    """The module to patch (``xgboost``, ``lightgbm``)."""
+    sklearn_api: tuple[str, ...] = ()
+    booster_methods: tuple[str, ...] = ("predict",)
+    read_booster: Reader
+
+    def _instrument(self, **kwargs: Any) -> None:
+        from otel_ml.instrumentation.sklearn import not_serving, predicting
+
+        try:
+            module = importlib.import_module(self.library)
+        except ImportError:
+            _logger.debug("otel_ml: %s is not installed; nothing to instrument", self.library)
+            return
+        _monitors.use_providers(**kwargs)
+        self._owners = [getattr(module, name) for name in self.sklearn_api if hasattr(module, name)]
+        for cls in self._owners:
+            for name in ("predict", "predict_proba"):
+                wrap_method(cls, name, predicting)
+            wrap_method(cls, "fit", not_serving)
+        self._booster = module.Booster
+        make = booster_method(f"{self.library}.Booster", type(self).read_booster)
+        for name in self.booster_methods:
+            wrap_method(module.Booster, name, make)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for cls in getattr(self, "_owners", []):
+            for name in ("predict", "predict_proba", "fit"):
+                unwrap_method(cls, name)
+        booster = getattr(self, "_booster", None)
+        for name in self.booster_methods if booster is not None else ():
+            unwrap_method(booster, name)

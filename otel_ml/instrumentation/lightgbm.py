@@ -16,19 +16,13 @@ turns it off.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any, Collection, Hashable
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-
 from otel_ml._outputs import RowOutputs
-from otel_ml.instrumentation import _monitors
-from otel_ml.instrumentation._boosters import booster_method, booster_outputs, lightgbm_kind, remembered_kind
-from otel_ml.instrumentation._estimators import feature_rows, unwrap_method, wrap_method
-from otel_ml.instrumentation.sklearn import not_serving, predicting
+from otel_ml.instrumentation._boosters import BoosterLibraryInstrumentor, booster_outputs, lightgbm_kind, remembered_kind
+from otel_ml.instrumentation._estimators import feature_rows
 
-_logger = logging.getLogger(__name__)
 _instruments = ("lightgbm >= 4.0",)
 _GENERATED = re.compile(r"Column_\d+")
 _SKLEARN_API = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
@@ -60,31 +54,13 @@ def read_booster_call(booster: Any, method: str, data: Any, result: Any) -> tupl
     return rows, key, booster_outputs(remembered_kind(booster, _kind), result)  # type: ignore[arg-type]
 
 
-class LightGBMInstrumentor(BaseInstrumentor):
+class LightGBMInstrumentor(BoosterLibraryInstrumentor):
     """Patches LightGBM's scikit-learn classes and its Booster."""
+
+    library = "lightgbm"
+    sklearn_api = _SKLEARN_API
+    booster_methods = ("predict",)
+    read_booster = staticmethod(read_booster_call)
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
-
-    def _instrument(self, **kwargs: Any) -> None:
-        try:
-            import lightgbm
-        except ImportError:
-            _logger.debug("otel_ml: LightGBM is not installed; nothing to instrument")
-            return
-        _monitors.use_providers(**kwargs)
-        self._owners = [getattr(lightgbm, name) for name in _SKLEARN_API if hasattr(lightgbm, name)]
-        for cls in self._owners:
-            for name in ("predict", "predict_proba"):
-                wrap_method(cls, name, predicting)
-            wrap_method(cls, "fit", not_serving)
-        self._booster = lightgbm.Booster
-        wrap_method(lightgbm.Booster, "predict", booster_method("lightgbm.Booster", read_booster_call))
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        for cls in getattr(self, "_owners", []):
-            for name in ("predict", "predict_proba", "fit"):
-                unwrap_method(cls, name)
-        booster = getattr(self, "_booster", None)
-        if booster is not None:
-            unwrap_method(booster, "predict")

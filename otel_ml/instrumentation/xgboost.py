@@ -18,18 +18,12 @@ turns it off.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any, Collection, Hashable
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-
 from otel_ml._outputs import RowOutputs
-from otel_ml.instrumentation import _monitors
-from otel_ml.instrumentation._boosters import booster_method, booster_outputs, remembered_kind, xgboost_kind
-from otel_ml.instrumentation._estimators import feature_rows, unwrap_method, wrap_method
-from otel_ml.instrumentation.sklearn import not_serving, predicting
+from otel_ml.instrumentation._boosters import BoosterLibraryInstrumentor, booster_outputs, remembered_kind, xgboost_kind
+from otel_ml.instrumentation._estimators import feature_rows
 
-_logger = logging.getLogger(__name__)
 _instruments = ("xgboost >= 2.0",)
 _SKLEARN_API = ("XGBModel", "XGBClassifier", "XGBRegressor", "XGBRanker", "XGBRFClassifier", "XGBRFRegressor")
 
@@ -74,35 +68,13 @@ def read_booster_call(booster: Any, method: str, data: Any, result: Any) -> tupl
     return rows, key, booster_outputs(remembered_kind(booster, _kind), result)  # type: ignore[arg-type]
 
 
-class XGBoostInstrumentor(BaseInstrumentor):
+class XGBoostInstrumentor(BoosterLibraryInstrumentor):
     """Patches XGBoost's scikit-learn classes and its Booster."""
+
+    library = "xgboost"
+    sklearn_api = _SKLEARN_API
+    booster_methods = ("predict", "inplace_predict")
+    read_booster = staticmethod(read_booster_call)
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return (_instruments[0].replace("xgboost", installed_distribution("xgboost", "xgboost-cpu")),)
-
-    def _instrument(self, **kwargs: Any) -> None:
-        try:
-            import xgboost
-        except ImportError:
-            _logger.debug("otel_ml: XGBoost is not installed; nothing to instrument")
-            return
-        _monitors.use_providers(**kwargs)
-        self._owners = [getattr(xgboost, name) for name in _SKLEARN_API if hasattr(xgboost, name)]
-        for cls in self._owners:
-            for name in ("predict", "predict_proba"):
-                wrap_method(cls, name, predicting)
-            for name in ("fit",):
-                wrap_method(cls, name, not_serving)
-        self._booster = xgboost.Booster
-        for name in ("predict", "inplace_predict"):
-            wrap_method(xgboost.Booster, name, booster_method("xgboost.Booster", read_booster_call))
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        for cls in getattr(self, "_owners", []):
-            for name in ("predict", "predict_proba", "fit"):
-                unwrap_method(cls, name)
-        booster = getattr(self, "_booster", None)
-        if booster is not None:
-            for name in ("predict", "inplace_predict"):
-                unwrap_method(booster, name)
-
