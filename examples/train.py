@@ -45,6 +45,9 @@ def main() -> None:
     ridge = Ridge(alpha=1.0).fit(diabetes.data[:, :3], diabetes.target)
     np.save(MODELS / "ridge_weights.npy", np.append(ridge.coef_, ridge.intercept_))
     reference("ridge", diabetes.data[:, :3], ["age", "sex", "bmi"])
+    rng = np.random.default_rng(0)          # the credit form's applicants, as the numpy model saw them
+    applicants = np.column_stack([rng.uniform(0, 5, 2000), rng.uniform(0, 2, 2000), rng.integers(0, 30, 2000)])
+    reference("credit", applicants, ["income", "debt", "years"])
     print(f"models written to {MODELS}")
 
 

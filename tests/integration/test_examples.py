@@ -112,7 +112,8 @@ CASES = {
         ["sepal_length", "sepal_width", "petal_length", "petal_width"]),
     "flask_form_numpy.py": Case(
         "/apply", lambda rng: [("form", {"income": f"{rng.uniform(0, 5):.2f}", "debt": f"{rng.uniform(0, 2):.2f}",
-                                         "years": f"{rng.integers(0, 30)}"}) for _ in range(30)], read_credit),
+                                         "years": f"{rng.integers(0, 30)}"}) for _ in range(30)], read_credit,
+        ["income", "debt", "years"]),
     "fastapi_dict_regression.py": Case(
         "/predict", lambda rng: [("json", {"features": dict(zip(["age", "sex", "bmi"], b[0, :3].tolist()))})
                                  for b in batches(DIABETES.data, rng, 30, 1)],
