@@ -145,8 +145,7 @@ class RequestMonitoring:
         scope = self.scope
         try:
             if self.outcome_route and exc is None and status < 400:
-                for prediction_id, actual in outcomes_of(request(), self.state.outcome_id, self.state.outcome_actual):
-                    self.state.record_outcome(prediction_id, actual)
+                self._record_outcomes(request)
             if scope.calls:
                 scope.flush(self._ids(response, exc))
             elif self.prediction_route and not scope.explicit:
@@ -156,10 +155,23 @@ class RequestMonitoring:
                 tally, attributes = self._active
                 tally.leave(attributes, None, None, None)
 
+    def _record_outcomes(self, request: Callable[[], Any]) -> None:
+        try:
+            outcomes = outcomes_of(request(), self.state.outcome_id, self.state.outcome_actual)
+        except Exception as problem:  # noqa: BLE001 - a body nested too deep, say: the app answered it
+            self.state.monitor._recorder.problems.report("unreadable_outcome", exc=problem)
+            return
+        for prediction_id, actual in outcomes:
+            self.state.record_outcome(prediction_id, actual)
+
     def _ids(self, response: Callable[[], Any], exc: BaseException | None) -> list[str] | None:
         if self.state.reading.prediction_ids is None or exc is not None:
             return None
-        return self.state.reading.ids_of(response())
+        try:
+            return self.state.reading.ids_of(response())
+        except Exception as problem:  # noqa: BLE001
+            self.state.monitor._recorder.problems.report("unreadable_prediction_ids", exc=problem)
+            return None
 
     def _read_from_bodies(self, status: int, request: Callable[[], Any], response: Callable[[], Any],
                           exc: BaseException | None) -> None:

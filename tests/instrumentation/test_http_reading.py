@@ -286,3 +286,20 @@ def test_fastapi_instrument_takes_the_standard_provider_keywords(sinks):
     finally:
         instrumentor.uninstrument()
     assert labels(sinks) == {"ok": 1}
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_body_nested_too_deep_is_still_counted(framework, sinks, monkeypatch):
+    monkeypatch.setenv("OTEL_ML_OUTCOME_ROUTES", "/feedback")
+    deep = b"[" * 5000 + b"]" * 5000
+
+    def handler(body: Any) -> tuple[int, Any]:
+        return 400, {"error": "bad body"}
+
+    client = build(framework, sinks, handler, monitor=sinks.monitor("m"), extra_routes={"/feedback": handler})
+    for path in ("/predict", "/feedback"):
+        body = {"data": deep} if framework == "flask" else {"content": deep}
+        raw = client._client.post(path, headers={"Content-Type": "application/json"}, **body)
+        assert raw.status_code in (400, 422, 500)
+    assert sinks.value("ml.predictions") == 1                      # the prediction route's request, failed
+    assert sinks.value("ml.monitor.problems", ml__problem__type="unreadable_outcome") == 1
