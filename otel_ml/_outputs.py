@@ -65,7 +65,7 @@ def one(label: Any, confidence: Any, value: Any, task: Task = "auto") -> tuple[A
     >>> one(2.5, None, None), one(2.5, None, None, "classification")
     ((None, None, 2.5), (2.5, None, None))
     >>> one(1, None, None, "regression")
-    (None, None, 1.0)
+    (None, None, 1)
     """
     if confidence is None and value is None and (isinstance(label, (list, tuple)) or _is_array(label)):
         vector = _vector(label)
@@ -83,7 +83,7 @@ def one(label: Any, confidence: Any, value: Any, task: Task = "auto") -> tuple[A
     if label is not None and value is None:
         scalar = _scalar(label)
         if task == "regression" and _is_number(scalar):
-            return None, None, float(scalar)
+            return None, None, scalar          # a number past a float's range is counted as a bad value
         if task == "auto" and isinstance(scalar, float):
             return None, confidence, scalar
         label = scalar
@@ -127,5 +127,5 @@ def _vector(raw: Any) -> list[float]:
         values = list(values[0])
     try:
         return [float(v) for v in values]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return []

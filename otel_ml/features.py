@@ -84,6 +84,8 @@ def value_problem(value: Any) -> str | None:
         return "missing"
     try:
         number = float(value)
+    except OverflowError:                # an integer past a float's range
+        return "inf"
     except (TypeError, ValueError):
         return "not_numeric"
     if math.isnan(number):

@@ -110,6 +110,11 @@ def read_estimator_call(model: Any, method: str, X: Any, result: Any) -> tuple[A
 
 
 def estimator_outputs(method: str, result: Any, classes: Any, regressor: bool, n: int | None = None) -> RowOutputs:
+    with np.errstate(all="ignore"):          # a log-probability of 710 overflows exp: inf, then left out
+        return _estimator_outputs(method, result, classes, regressor, n)
+
+
+def _estimator_outputs(method: str, result: Any, classes: Any, regressor: bool, n: int | None) -> RowOutputs:
     out = np.asarray(result)
     if out.ndim == 0:
         out = out[None]

@@ -202,6 +202,8 @@ def _at(part: Any, i: int) -> Any:
 
 
 def _columns(rows: list[tuple[Any, Any, Any]]) -> RowOutputs:
+    if not rows:                        # an empty answer to a prediction request: one prediction, unread
+        return RowOutputs(1)
     labels = [r[0] for r in rows]
     confidences = [r[1] for r in rows]
     values = [r[2] for r in rows]
