@@ -38,6 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("--rate", type=_positive(float), default=40.0)
     traffic.add_argument("--rounds", type=_positive(int), default=1, help="how many times to run the phases")
     traffic.add_argument("--seed", type=int, default=7)
+    reference = sub.add_parser(
+        "reference", help="fit and calibrate a drift reference once, for OTEL_ML_REFERENCE in every worker",
+        description="Fit a drift reference from reference data (.csv with a header row, .parquet, .npy) and "
+                    "calibrate its alarm threshold, then write both to one .npz file that every worker "
+                    "loads in milliseconds (OTEL_ML_REFERENCE=FILE.npz).")
+    reference.add_argument("data", help="reference data: .csv (header row of names), .parquet or .npy")
+    reference.add_argument("-o", "--output", required=True, help="the file to write (.npz)")
+    reference.add_argument("--features", help="comma-separated columns to use, in order (default: all)")
+    reference.add_argument("--categorical", help="comma-separated columns to treat as categories")
+    reference.add_argument("--window-size", type=_positive(int), default=None)
+    reference.add_argument("--long-window-size", type=int, default=None)
+    reference.add_argument("--check-every", type=_positive(int), default=None)
+    reference.add_argument("--samples-between-false-alarms", type=_positive(float), default=None,
+                           help="the calibrated false-alarm rate: one alarm per this many unchanged samples")
     sub.add_parser("names", help="print every metric with its Prometheus name")
     return parser
 
@@ -57,10 +71,56 @@ def main(argv: list[str] | None = None) -> int:
         from otel_ml.demo.run import traffic as run_traffic
 
         return run_traffic(url=args.url, scale=args.scale, rate=args.rate, seed=args.seed, rounds=args.rounds)
+    if args.command == "reference":
+        return fit_reference(args)
     from otel_ml import semconv
 
     for name in semconv.ALL_METRICS:
         print(f"{name:32} {semconv.prometheus_name(name)}")
+    return 0
+
+
+def fit_reference(args: argparse.Namespace) -> int:
+    """``otel-ml reference``: fit, calibrate with a progress bar on stderr, save."""
+    import time
+
+    from otel_ml.drift import DriftProcessor
+    from otel_ml.instrumentation._reference import read_table
+
+    def names(raw: str | None) -> list[str] | None:
+        return [n.strip() for n in raw.split(",") if n.strip()] if raw else None
+
+    features = names(args.features)
+    settings = {key: value for key, value in (
+        ("window_size", args.window_size), ("long_window_size", args.long_window_size),
+        ("check_every", args.check_every), ("expected_samples_between_false_alarms", args.samples_between_false_alarms),
+    ) if value is not None}
+    try:
+        table = read_table(args.data, features)
+        if features is not None and isinstance(table, dict):
+            missing = [f for f in features if f not in table]
+            if missing:
+                raise ValueError(f"{args.data} has no column {missing[0]!r}.")
+            table = {f: table[f] for f in features}
+        drift = DriftProcessor.fit(table, features if not isinstance(table, dict) else None,
+                                   categorical=names(args.categorical), background=False, **settings)
+    except ValueError as error:
+        print(f"otel-ml reference: {error}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        print(f"\rcalibrating {len(drift.reference.feature_names)} features [{'#' * filled}{'.' * (width - filled)}] "
+              f"{100 * done / max(total, 1):3.0f}%", end="", file=sys.stderr, flush=True)
+
+    calibration = drift.calibrate(progress)
+    progress(1, 1)
+    drift.save(args.output)
+    print(f"\nwrote {args.output}: {drift.reference.rows} rows, {len(drift.reference.feature_names)} features, "
+          f"calibrated in {time.perf_counter() - started:.1f} s (per-test threshold {calibration.threshold:.3g}); "
+          f"use it with OTEL_ML_REFERENCE={args.output}", file=sys.stderr)
     return 0
 
 

@@ -113,6 +113,9 @@ ML_DRIFT_WINDOW_SIZE: Final = "ml.drift.window.size"
 """Valid values in the tested window, per feature / Instrument: observable gauge / Unit: {value}."""
 ML_DRIFT_THRESHOLD: Final = "ml.drift.threshold"
 """The per-test p-value threshold in force / Instrument: observable gauge."""
+ML_DRIFT_READY: Final = "ml.drift.ready"
+"""1 once the drift processor can decide (calibrated, or loaded with its calibration), 0 while it
+calibrates / Instrument: observable gauge / attrs: model name, version."""
 ML_DRIFT_CHECK_DURATION: Final = "ml.drift.check.duration"
 """Time one drift check took, in the background thread / Instrument: histogram / Unit: s."""
 ML_FEATURE_QUANTILE: Final = "ml.feature.quantile"
@@ -229,6 +232,7 @@ _DRIFT_GAUGES: Final = {
     ML_DRIFT_DETECTED: ("", "1 while the feature is drifted."),
     ML_DRIFT_WINDOW_SIZE: ("{value}", "Valid values in the tested window."),
     ML_DRIFT_THRESHOLD: ("", "Per-test p-value threshold."),
+    ML_DRIFT_READY: ("", "1 once the drift processor is calibrated."),
 }
 
 
@@ -257,7 +261,7 @@ ALL_METRICS: Final[tuple[str, ...]] = (
     ML_PREDICTIONS, ML_PREDICTION_DURATION, ML_PREDICTION_CONFIDENCE_METRIC, ML_PREDICTION_VALUE_METRIC,
     ML_PREDICTION_ACTIVE, ML_OUTCOMES, ML_OUTCOME_ABSOLUTE_ERROR, ML_OUTCOMES_UNMATCHED, ML_BUSINESS_EVENTS,
     ML_BUSINESS_VALUE, ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS, ML_DRIFT_STATISTIC, ML_DRIFT_P_VALUE,
-    ML_DRIFT_DETECTED, ML_DRIFT_WINDOW_SIZE, ML_DRIFT_THRESHOLD, ML_DRIFT_CHECK_DURATION, ML_FEATURE_QUANTILE,
+    ML_DRIFT_DETECTED, ML_DRIFT_WINDOW_SIZE, ML_DRIFT_THRESHOLD, ML_DRIFT_READY, ML_DRIFT_CHECK_DURATION, ML_FEATURE_QUANTILE,
     ML_FEATURE_CATEGORY_COUNT, ML_MODEL_ROLLBACKS,
 )
 """Every metric name, for tests and the README table."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def schedule(window_size: int, long_window_size: int, check_every: int) -> list[
 
 def calibrate(reference: ReferenceProfile, window_size: int, long_window_size: int, check_every: int,
               expected_samples_between_false_alarms: float, blocks: int = 40, seed: int = 0,
-              p_values: KSPValues | None = None) -> Calibration:
+              p_values: KSPValues | None = None, progress: Callable[[int, int], None] | None = None) -> Calibration:
     rng = np.random.default_rng(seed)
     p_values = p_values or KSPValues()
     plan = schedule(window_size, long_window_size, check_every)
@@ -68,6 +69,8 @@ def calibrate(reference: ReferenceProfile, window_size: int, long_window_size: i
         stream[:, k_num + i] = rng.choice(len(freq), size=total, p=freq)
     maxima = np.zeros(blocks)
     for end in range(block + check_every, total + 1, check_every):
+        if progress is not None and (end - block) % block == 0:
+            progress(end - block, total - block)
         for size, every in plan:
             if (end - block) % every:
                 continue

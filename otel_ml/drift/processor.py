@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -136,6 +137,23 @@ class DriftProcessor(BackgroundChecks):
         columns, forced = with_outputs(reference, feature_names, categorical, predictions, confidences)
         return cls(ReferenceProfile.fit(columns, categorical=forced), **kwargs)
 
+    def save(self, path: str | Path) -> None:
+        """Write the reference, the settings and the calibration to one ``.npz`` file (calibrating
+        first if it has not run), for :meth:`load` in every worker: see :mod:`.persistence`."""
+        from otel_ml.drift import persistence
+
+        if self.correction is Correction.CALIBRATED and self._threshold is None:
+            self.calibrate()
+        persistence.save(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, **overrides: Any) -> DriftProcessor:
+        """A processor from a file :meth:`save` wrote, ready at once (no fitting, no calibration,
+        unless ``overrides`` change a setting the calibration depends on)."""
+        from otel_ml.drift import persistence
+
+        return persistence.load(path, **overrides)
+
     # ------------------------------------------------------------------ request path
     def feed(self, features: Any, prediction: Any = None, confidence: Any = None) -> None:
         """Queue one sample: one row written into the ring buffer. Never raises."""
@@ -186,15 +204,26 @@ class DriftProcessor(BackgroundChecks):
 
     @property
     def threshold(self) -> float | None:
-        if self.correction is Correction.CALIBRATED and self._threshold is None:
-            self.calibrate()
+        """The per-test p-value threshold in force; ``None`` while the calibration still runs (in
+        the background thread: reading this never waits for it)."""
         return self._threshold
 
-    def calibrate(self) -> Calibration:
+    @property
+    def ready(self) -> bool:
+        """Whether the processor can decide drift: calibrated (or given a threshold), or not calibrating."""
+        return self.correction is not Correction.CALIBRATED or self._threshold is not None
+
+    def calibrate(self, progress: Any = None) -> Calibration:
+        """Simulate an unchanged stream to set the threshold (seconds of CPU; done once, at start
+        in the background thread, or ahead of time with :meth:`save`). ``progress(done, total)``
+        is called as it goes."""
+        started = time.perf_counter()
         self.calibration = calibrate(self.reference, self.window_size, self.long_window_size, self.check_every,
                                      self.expected_samples_between_false_alarms, self.calibration_blocks,
-                                     self.seed, self._p_values)
+                                     self.seed, self._p_values, progress)
         self._threshold = self.calibration.threshold
+        _logger.info("otel_ml drift: calibrated in %.1f s (%d features): per-test threshold %.3g; ready",
+                     time.perf_counter() - started, len(self.reference.feature_names), self._threshold)
         return self.calibration
 
     def check(self) -> DriftReport | None:
@@ -206,7 +235,9 @@ class DriftProcessor(BackgroundChecks):
             self._bin_new_samples(total)
         if total < self.window_size:
             return self._report
-        threshold = self.threshold if self.correction is Correction.CALIBRATED else None
+        if self.correction is Correction.CALIBRATED and self._threshold is None:
+            self.calibrate()                        # inline (background=False), or the thread's first check
+        threshold = self._threshold if self.correction is Correction.CALIBRATED else None
         windows = self.ring.latest()
         merged: dict[str, FeatureDrift] = {}
         for size, every in self._schedule:

@@ -39,7 +39,8 @@ class DriftTelemetry:
         for gauge, callback in ((semconv.ML_DRIFT_STATISTIC, self._statistics), (semconv.ML_DRIFT_P_VALUE, self._p_values),
                                (semconv.ML_DRIFT_DETECTED, self._detected),
                                (semconv.ML_DRIFT_WINDOW_SIZE, self._window_sizes),
-                               (semconv.ML_DRIFT_THRESHOLD, self._threshold)):
+                               (semconv.ML_DRIFT_THRESHOLD, self._threshold),
+                               (semconv.ML_DRIFT_READY, self._ready)):
             observe(meter, gauge, lambda m, callbacks, g=gauge: semconv.create_ml_drift_gauge(m, g, callbacks), callback)
         self._quantiles, self._categories = processor.fleet.observe(self.base)
         observe(meter, semconv.ML_FEATURE_QUANTILE,
@@ -96,6 +97,9 @@ class DriftTelemetry:
         report = self._report()
         return [] if report is None or not math.isfinite(report.threshold) else \
             [Observation(report.threshold, self.base)]
+
+    def _ready(self, _options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(1 if self.processor.ready else 0, self.base)]
 
     def _on_check(self, previous: DriftReport | None, report: DriftReport) -> None:
         self._duration.record(self.processor.last_check_seconds, self.base)

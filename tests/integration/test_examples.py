@@ -252,6 +252,8 @@ def test_example(app, pipeline, models):
         assert sorted(round(r["ml.prediction.value"], 3) for r in records) == sorted(round(v, 3) for v in sent.values)
     assert not any("ml.prediction.features" in r for r in records)              # raw values stay out
 
+    if case.features:                 # the reference loaded calibrated: every worker was ready at once
+        assert scalar(vm, f'min(ml_drift_ready{{{sel}}})') == 1
     for feature in case.features:                                                # every row reached drift
         counted = vm.wait_for(f'sum(ml_feature_quantile_total{{{sel},ml_feature_name="{feature}"}})', timeout=40,
                               predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= rows)
