@@ -24,6 +24,7 @@ from otel_ml._problems import Problems
 from otel_ml._tally import PredictionTally
 from otel_ml.features import FeatureCapture, FeatureCheck
 from otel_ml.prediction import Prediction
+from otel_ml.signed_ids import PREFIX as SIGNED_PREFIX
 from otel_ml.store import RecentPredictions, StoredPrediction
 
 _ERROR_STATUS_NO_DESCRIPTION = Status(StatusCode.ERROR)
@@ -47,8 +48,9 @@ class PredictionRecorder:
                  labels: BoundedValues, error_types: BoundedValues, store: RecentPredictions,
                  problems: Problems, check: FeatureCheck, capture: FeatureCapture,
                  log_sample_ratio: float, value_unit: str, value_buckets: Any,
-                 prediction_span: str = "child") -> None:
+                 prediction_span: str = "child", signer: Any = None) -> None:
         self.tracer = tracer
+        self.signer = signer
         self.annotate_current = prediction_span == "current"
         self.attributes = attributes
         self.span_name = f"predict {attributes.name}"
@@ -126,9 +128,11 @@ class PredictionRecorder:
             self._emit_batch(p, span, duration)
             return
         error_type = (type(exc).__name__ if exc is not None else p.error_type) if failed else None
-        self.emit_rows(p._attributes, RowOutputs(1, [p.label], [p.confidence], [p.value]),
-                       [p.features] if p.features is not None else None, duration, span, p.id, error_type, exc,
-                       owns_span=p._owns_span)
+        signed = p.id.startswith(SIGNED_PREFIX)
+        ids = self.emit_rows(p._attributes, RowOutputs(1, [p.label], [p.confidence], [p.value]),
+                             [p.features] if p.features is not None else None, duration, span, p.id, error_type,
+                             exc, row_ids=[p.id] if signed else None, owns_span=p._owns_span)
+        p.id = ids[0]
         if span.is_recording():
             if exc is not None:
                 span.record_exception(exc)
@@ -140,8 +144,12 @@ class PredictionRecorder:
         labels, confidences, values = p.batch  # type: ignore[misc]
         n = len(labels if labels is not None else values)
         rows = list(p.features) if p.features is not None else None
-        self.emit_rows(p._attributes, RowOutputs(n, _listed(labels), _listed(confidences), _listed(values)),
-                       rows, duration, span, p.id)
+        ids = self.emit_rows(p._attributes, RowOutputs(n, _listed(labels), _listed(confidences), _listed(values)),
+                             rows, duration, span, p.id)
+        if ids and n > 1:
+            p.id = ids[0].rsplit(".", 1)[0]            # the batch's id; row i is <id>.<i>
+        elif ids:
+            p.id = ids[0]
 
     def emit_rows(self, attributes: ModelAttributes, outputs: RowOutputs, rows: Sequence[Any] | None,
                   duration: float, span: Any, prediction_id: str, error_type: str | None = None,
@@ -156,8 +164,14 @@ class PredictionRecorder:
         span), its ``error.type`` is left to the HTTP layer. Returns the row ids.
         """
         n = outputs.n
+        signed = False
+        if (row_ids is None or len(row_ids) != n) and self.signer is not None and error_type is None:
+            prediction_id = self.sign(attributes, outputs, span)
+            signed = True
         if row_ids is None or len(row_ids) != n:
             row_ids = [prediction_id] if n == 1 else [f"{prediction_id}.{i}" for i in range(n)]
+        else:
+            signed = self.signer is not None and bool(row_ids) and row_ids[0].startswith(SIGNED_PREFIX)
         per_row = duration / max(n, 1)
         if error_type is not None:
             error_type = self.error_types.bound(error_type)
@@ -200,7 +214,7 @@ class PredictionRecorder:
                     first = details
                 if error_type is not None or sampled or random.random() < self.log_sample_ratio:
                     self._log_row(attributes, details, row, per_row, exc)
-                if error_type is None:
+                if error_type is None and not signed:      # a signed id carries all this itself
                     self.store.add(row_ids[i], StoredPrediction(
                         attributes.version, details.get(semconv.ML_PREDICTION_LABEL), value, span_context, now))
                     if hook is not None and row is not None:
@@ -217,6 +231,25 @@ class PredictionRecorder:
                 span.set_attributes({semconv.ML_PREDICTION_ID: prediction_id, semconv.ML_PREDICTION_STATUS: status,
                                      semconv.ML_BATCH_SIZE: n})
         return list(row_ids)
+
+    def sign_recorded(self, p: Prediction) -> None:
+        """Give ``p`` the signed id of what it recorded, so that ``p.id`` read inside the block is
+        the one ground truth can use anywhere. Never raises."""
+        try:
+            if self.signer is not None and p._attributes is not None:
+                outputs = RowOutputs(1, [p.label] if p.label is not None else None, None,
+                                          [p.value] if p.label is None else None)
+                p.id = self.sign(p._attributes, outputs, p._span)
+        except Exception as problem:  # noqa: BLE001
+            self.problems.report("sign_failed", exc=problem)
+
+    def sign(self, attributes: ModelAttributes, outputs: RowOutputs, span: Any) -> str:
+        """A signed id for the rows of one call (see :mod:`otel_ml.signed_ids`)."""
+        labels = [None if v is None else label_text(v) for v in outputs.labels] if outputs.labels is not None \
+            else None
+        return self.signer.sign(attributes.name, attributes.version, labels,
+                                outputs.values if labels is None else None,
+                                span.get_span_context() if span is not None else None)
 
     def _log_row(self, attributes: ModelAttributes, details: dict[str, Any], features: Any, duration: float,
                  exc: BaseException | None) -> None:

@@ -206,3 +206,23 @@ OTEL_ML_OUTCOME_ACTUAL_PATH: Final = "OTEL_ML_OUTCOME_ACTUAL_PATH"
 Where the true label or value is in an outcome request's body (JMESPath). Default: the first of
 ``actual``, ``label``, ``outcome``, ``ground_truth``, ``y``.
 """
+
+OTEL_ML_PREDICTION_ID_KEY: Final = "OTEL_ML_PREDICTION_ID_KEY"
+"""
+.. envvar:: OTEL_ML_PREDICTION_ID_KEY
+
+A secret of at least 32 characters, the same in every worker and replica: prediction ids are
+then signed and carry what ground truth needs (version, label or value, time, span), so that an
+outcome is matched by any process, after a restart, with no shared store (see
+:mod:`otel_ml.signed_ids`). Unset (the default): ids are random and matched by the process that
+made them. Code: ``ModelMonitor(id_signer=IdSigner([...]))``.
+"""
+
+OTEL_ML_PREDICTION_ID_KEY_FILE: Final = "OTEL_ML_PREDICTION_ID_KEY_FILE"
+"""
+.. envvar:: OTEL_ML_PREDICTION_ID_KEY_FILE
+
+A file of such keys, one a line: the first signs, every one verifies, and the file is read again
+when it changes (rotation: add the new key first; remove the old one once its ids have expired).
+Wins over :envvar:`OTEL_ML_PREDICTION_ID_KEY`.
+"""

@@ -38,6 +38,7 @@ from otel_ml._recorder import PredictionRecorder, new_prediction_id
 from otel_ml.config import MonitorConfig
 from otel_ml.features import FeatureCapture, FeatureCheck, Redactor
 from otel_ml.prediction import Prediction
+from otel_ml.signed_ids import INVALID, IdSigner, is_signed
 from otel_ml.store import RecentPredictions
 from otel_ml.version import __version__
 
@@ -75,6 +76,11 @@ class ModelMonitor:
     drift : DriftProcessor, optional
         Fed every prediction's features (and output, and confidence): one ring-buffer write on
         the request path; its results are exported as ``ml.drift.*`` metrics.
+    id_signer : IdSigner, optional
+        Sign prediction ids, so that any process with the same key matches their ground truth
+        (:mod:`otel_ml.signed_ids`). Default: from ``OTEL_ML_PREDICTION_ID_KEY`` or
+        ``OTEL_ML_PREDICTION_ID_KEY_FILE``; without either, ids are random and matched by this
+        process's store.
 
     Examples
     --------
@@ -94,7 +100,7 @@ class ModelMonitor:
                  max_labels: int | None = None, store_size: int | None = None, store_ttl: float | None = None,
                  log_sample_ratio: float | None = None, prediction_span: str | None = None,
                  config: MonitorConfig | None = None,
-                 drift: Any = None,
+                 drift: Any = None, id_signer: IdSigner | None = None,
                  tracer_provider: trace.TracerProvider | None = None,
                  meter_provider: metrics.MeterProvider | None = None,
                  logger_provider: LoggerProvider | None = None) -> None:
@@ -115,6 +121,7 @@ class ModelMonitor:
         self._labels = BoundedValues(config.max_labels, allowed)
         self._events = BoundedValues(config.max_labels)
         self._store = RecentPredictions(config.store_size, config.store_ttl)
+        self.id_signer = id_signer if id_signer is not None else IdSigner.from_env(ttl=config.store_ttl)
         self._problems = Problems(meter, attributes.base)
         self._tracer = tracer
         self._recorder = PredictionRecorder(
@@ -123,7 +130,7 @@ class ModelMonitor:
             problems=self._problems, check=FeatureCheck(self.feature_names),
             capture=FeatureCapture(self.feature_names, config.capture_features, redact),
             log_sample_ratio=config.log_sample_ratio, value_unit=value_unit, value_buckets=value_buckets,
-            prediction_span=config.prediction_span)
+            prediction_span=config.prediction_span, signer=self.id_signer)
         self._outcomes = semconv.create_ml_outcomes(meter)
         self._absolute_error = semconv.create_ml_outcome_absolute_error(meter, value_unit, value_buckets)
         self._unmatched = semconv.create_ml_outcomes_unmatched(meter)
@@ -245,14 +252,21 @@ class ModelMonitor:
 
     def knows(self, prediction_id: str) -> bool:
         """Whether ``prediction_id`` is a prediction of this monitor that ground truth can still
-        match (not unknown, evicted or expired)."""
+        match (not unknown, evicted, expired, forged or another model's)."""
         try:
-            return self._store.get(str(prediction_id))[0] is not None
+            return self._lookup(str(prediction_id))[0] is not None
         except Exception:  # noqa: BLE001
             return False
 
+    def _lookup(self, prediction_id: str) -> Any:
+        if is_signed(prediction_id):
+            if self.id_signer is None:
+                return None, INVALID
+            return self.id_signer.verify(self.name, prediction_id)
+        return self._store.get(prediction_id)
+
     def _match(self, prediction_id: Any) -> Any:
-        stored, reason = self._store.get(str(prediction_id))
+        stored, reason = self._lookup(str(prediction_id))
         if stored is None:
             self._unmatched.add(1, {**self._recorder.attributes.base, semconv.ML_OUTCOME_REASON: reason})
         return stored

@@ -23,7 +23,8 @@ class Prediction:
     id : str
         The prediction id: hand it to the client so that ground truth and business events can
         be tied back with :meth:`ModelMonitor.record_outcome` and
-        :meth:`ModelMonitor.record_business_event`.
+        :meth:`ModelMonitor.record_business_event`. With a signing key (``OTEL_ML_PREDICTION_ID_KEY``)
+        it is a signed id, set by :meth:`record`, that any process with the key can match.
     """
 
     __slots__ = ("id", "features", "label", "confidence", "value", "error_type", "batch",
@@ -50,6 +51,8 @@ class Prediction:
         self.label = label
         self.confidence = confidence
         self.value = value
+        if self._recorder.signer is not None:
+            self._recorder.sign_recorded(self)
 
     def record_batch(self, labels: Any = None, *, confidences: Any = None, values: Any = None) -> None:
         """Say what the model predicted for each row of a batch (``features`` is then 2-D): each row

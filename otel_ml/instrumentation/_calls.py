@@ -83,7 +83,7 @@ class ModelCall:
 class Scope:
     """The model calls of one request: recorded together when the request ends."""
 
-    __slots__ = ("id", "calls", "explicit")
+    __slots__ = ("id", "calls", "explicit", "signed_ids")
 
     def __init__(self, prediction_id: str | None = None) -> None:
         self.id = prediction_id or new_prediction_id()
@@ -91,6 +91,8 @@ class Scope:
         self.calls: list[ModelCall] = []
         self.explicit = False
         """Set when code inside called ``monitor.predict()`` itself."""
+        self.signed_ids: list[str] = []
+        """The signed ids the recorded calls were given, one per call (with a signing key)."""
 
     @property
     def has_predictions(self) -> bool:
@@ -111,25 +113,34 @@ class Scope:
         self.calls.append(call)
 
     def flush(self, row_ids: Sequence[str] | None = None) -> list[str]:
-        """Record every call; returns the row ids given (``row_ids`` when one per row)."""
+        """Record every call; returns the row ids given: ``row_ids`` (the app's own, one per row),
+        else a signed id per call (with a signing key), else ``<scope id>`` or ``<scope id>.<row>``."""
         calls, self.calls = self.calls, []
         total = sum(call.outputs.n for call in calls)
-        if row_ids is None or len(row_ids) != total:
+        given = row_ids is not None and len(row_ids) == total
+        if not given:
             row_ids = [self.id] if total == 1 else [f"{self.id}.{i}" for i in range(total)]
+        assert row_ids is not None
+        issued: list[str] = []
         start = 0
         for call in calls:
             n = call.outputs.n
-            record(call, self.id, row_ids[start:start + n])
+            signs = not given and call.error_type is None and call.monitor._recorder.signer is not None
+            ids = record(call, self.id, None if signs else row_ids[start:start + n])
+            if signs and ids:
+                self.signed_ids.append(ids[0] if n == 1 else ids[0].rsplit(".", 1)[0])
+            issued.extend(ids)
             start += n
-        return list(row_ids)
+        return issued
 
 
-def record(call: ModelCall, prediction_id: str, row_ids: Sequence[str] | None = None) -> None:
-    """Turn one call into telemetry, and end its span."""
+def record(call: ModelCall, prediction_id: str, row_ids: Sequence[str] | None = None) -> list[str]:
+    """Turn one call into telemetry, and end its span; returns its rows' ids."""
     recorder = call.monitor._recorder
+    ids: list[str] = []
     try:
-        recorder.emit_rows(call.attributes, call.outputs, call.rows, call.duration, call.span, prediction_id,
-                           call.error_type, call.exc, row_ids, call.owns_span)
+        ids = recorder.emit_rows(call.attributes, call.outputs, call.rows, call.duration, call.span, prediction_id,
+                                 call.error_type, call.exc, row_ids, call.owns_span)
     except Exception as problem:  # noqa: BLE001
         recorder.problems.report("record_failed", exc=problem)
     finally:
@@ -142,6 +153,7 @@ def record(call: ModelCall, prediction_id: str, row_ids: Sequence[str] | None = 
                 call.span.end(end_time=call.end_ns)
         except Exception as problem:  # noqa: BLE001
             recorder.problems.report("span_end_failed", exc=problem)
+    return ids
 
 
 def current_scope() -> Scope | None:

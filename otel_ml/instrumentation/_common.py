@@ -112,7 +112,7 @@ class RequestMonitoring:
     """One request, from the moment the framework sees it to the end of its response."""
 
     __slots__ = ("state", "prediction_route", "outcome_route", "scope", "_token", "_started_ns", "_began",
-                 "_context", "_active")
+                 "_context", "_active", "done")
 
     def __init__(self, state: AppMonitoring, method: str, route: str | None) -> None:
         self.state = state
@@ -123,6 +123,7 @@ class RequestMonitoring:
         self._began = time.perf_counter()
         self._context = context.get_current()
         self._active = None
+        self.done = False
         if self.prediction_route:
             try:
                 recorder = state.monitor._recorder
@@ -132,15 +133,24 @@ class RequestMonitoring:
                 self._active = None
 
     def header(self) -> str | None:
-        """The prediction id header's value, when the app opted in and this request predicts."""
-        if self.state.id_header and (self.prediction_route or self.scope.has_predictions):
+        """The prediction id header's value, when the app opted in and this request predicts: the
+        signed id of each model call (comma-separated; after :meth:`finish`), or the request's id."""
+        if not self.state.id_header:
+            return None
+        if self.scope.signed_ids:
+            return ",".join(self.scope.signed_ids)
+        if self.prediction_route or self.scope.has_predictions:
             return self.scope.id
         return None
 
     def finish(self, status: int, request: Callable[[], Any], response: Callable[[], Any],
                exc: BaseException | None) -> None:
         """Record the request's predictions (or read them from the bodies), and its outcomes.
-        ``request`` and ``response`` give the parsed bodies (``None`` when not readable)."""
+        ``request`` and ``response`` give the parsed bodies (``None`` when not readable). A second
+        call does nothing."""
+        if self.done:
+            return
+        self.done = True
         close_scope(self._token)
         scope = self.scope
         try:

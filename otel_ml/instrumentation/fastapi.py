@@ -123,15 +123,23 @@ class PredictionMiddleware:
             except Exception:  # noqa: BLE001
                 _logger.debug("otel_ml: could not record a request's predictions", exc_info=True)
 
+        held: list[dict[str, Any]] = []          # the response start, while the id header waits for the ids
+
+        async def send_start(start: dict[str, Any]) -> None:
+            header = request.header()
+            if header is not None:
+                start = {**start, "headers": [*start.get("headers", []),
+                                              (self.state.id_header.lower().encode("latin-1"), header.encode("latin-1"))]}
+            await send(start)
+
         async def send_and_read(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
                 headers = message.get("headers", [])
                 response["json"] = any(k.lower() == b"content-type" and b"json" in v.lower() for k, v in headers)
-                header = request.header()
-                if header is not None:
-                    message = {**message, "headers": [*headers, (self.state.id_header.lower().encode("latin-1"),
-                                                                 header.encode("latin-1"))]}
+                if self.state.id_header:
+                    held.append(message)             # sent with the body: the ids are known then
+                    return
             elif message["type"] == "http.response.body":
                 if response["json"]:
                     chunk = message.get("body", b"")
@@ -140,6 +148,8 @@ class PredictionMiddleware:
                         response["chunks"].append(chunk)
                 if not message.get("more_body", False):
                     finish(None)        # before the last byte: the HTTP server span ends with it
+                if held:
+                    await send_start(held.pop())
             await send(message)
 
         try:

@@ -122,6 +122,11 @@ def _after(response: flask.Response) -> flask.Response:
     if request is None:
         return response
     setattr(flask.g, _G_RESPONSE, response)
+    if response.status_code < 500:          # recorded now, so that the id header can carry signed ids;
+        try:                                # a server error waits for teardown, which has the exception
+            request.finish(response.status_code, _request_document, lambda: _response_document(response), None)
+        except Exception:  # noqa: BLE001
+            _logger.debug("otel_ml: could not record a request's predictions", exc_info=True)
     try:
         header = request.header()
         if header is not None:
@@ -134,7 +139,7 @@ def _after(response: flask.Response) -> flask.Response:
 def _teardown(exc: BaseException | None) -> None:
     request = flask.g.pop(_G_KEY, None)
     response = flask.g.pop(_G_RESPONSE, None)
-    if request is None:
+    if request is None or request.done:
         return
     try:
         status = response.status_code if response is not None else 500

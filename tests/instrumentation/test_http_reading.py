@@ -312,3 +312,21 @@ def test_a_body_nested_too_deep_is_still_counted(framework, sinks, monkeypatch):
         assert raw.status_code in (202, 400, 422, 500)
     assert sinks.value("ml.predictions") == 1                      # the prediction route's request, failed
     assert sinks.value("ml.monitor.problems", ml__problem__type="unreadable_outcome") == 1
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_signed_ids_are_matched_by_another_replica(framework, sinks, monkeypatch):
+    monkeypatch.setenv("OTEL_ML_PREDICTION_ID_KEY", "a-shared-secret-of-32-characters!!")
+    monkeypatch.setenv("OTEL_ML_PREDICTION_ID_HEADER", "X-Prediction-Id")
+    monkeypatch.setenv("OTEL_ML_OUTCOME_ROUTES", "/feedback")
+    replicas = [build(framework, sinks, lambda body: (200, {"predictions": ["a", "b", "a"]}), monitor=sinks.monitor("m"),
+                      extra_routes={"/feedback": lambda body: (202, {"ok": True})}) for _ in range(2)]
+    answer = replicas[0].post("/predict", {"features": [[1], [2], [3]]})
+    base = answer.headers["x-prediction-id"]
+    assert base.startswith("m1.") and answer.status == 200
+    for i, actual in enumerate(["a", "a", "b"]):
+        assert replicas[1].post("/feedback", {"prediction_id": f"{base}.{i}", "actual": actual}).status == 202
+    replicas[1].post("/feedback", {"prediction_id": base[:-3] + "abc.0", "actual": "a"})
+    assert sinks.value("ml.outcomes", ml__outcome__correct="true") == 1
+    assert sinks.value("ml.outcomes", ml__outcome__correct="false") == 2
+    assert sinks.value("ml.outcomes.unmatched", ml__outcome__reason="invalid") == 1

@@ -6,6 +6,7 @@ and every answer is byte for byte the one the same app gives without instrumenta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,7 +19,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -145,11 +146,13 @@ def post(port: int, path: str, kind: str, body: Any) -> tuple[int, bytes, dict[s
         return error.code, error.read(), {k.lower(): v for k, v in error.headers.items()}
 
 
-def run(app: str, case: Case, env: dict[str, str], instrument: bool, outcomes: bool = False) -> Sent:
-    """Start the app as its README line says (without opentelemetry-instrument when told), send
-    the case's requests, stop it as its server stops gracefully."""
+@contextlib.contextmanager
+def served(app: str, env: dict[str, str], instrument: bool = True,
+           edit: Callable[[str], str] = lambda command: command) -> Iterator[int]:
+    """The app started as its README line says (``edit`` may change the line, without
+    opentelemetry-instrument when told), on a free port; stopped as its server stops gracefully."""
     port = servers.free_port()
-    command = readme_commands()[app].replace("8000", str(port))
+    command = edit(readme_commands()[app]).replace("8000", str(port))
     if not instrument:
         command = command.replace("opentelemetry-instrument ", "")
     argv = shlex.split(command)
@@ -159,7 +162,6 @@ def run(app: str, case: Case, env: dict[str, str], instrument: bool, outcomes: b
                for i, a in enumerate(program)]
     proc = subprocess.Popen(program, cwd=EXAMPLES, env={**os.environ, **env, **assignments, "PORT": str(port)},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    sent = Sent()
     try:
         def ready() -> bool:
             if proc.poll() is not None:
@@ -167,19 +169,7 @@ def run(app: str, case: Case, env: dict[str, str], instrument: bool, outcomes: b
             return servers.port_open(port)
 
         servers.wait_for(ready, 90, f"{app} port")
-        for kind, body in case.requests(np.random.default_rng(7)):
-            status, raw, headers = post(port, case.path, kind, body)
-            assert status == 200, (status, raw[:500])
-            sent.answers.append((status, raw, headers.get("content-type", "")))
-            case.read(json.loads(raw), sent)
-            if "x-prediction-id" in headers:
-                sent.ids.append(headers["x-prediction-id"])
-        if outcomes:
-            for prediction_id, label in zip(sent.ids, sent.labels):
-                status, raw, _ = post(port, "/feedback", "json", {"prediction_id": prediction_id, "actual": label})
-                assert status == 202, raw
-            status, _, _ = post(port, "/feedback", "json", {"prediction_id": "forged-id", "actual": "approve"})
-            assert status == 202
+        yield port
     finally:
         stop = signal.SIGINT if "python" in argv and "flask" in app else signal.SIGTERM
         os.killpg(proc.pid, stop)
@@ -189,6 +179,35 @@ def run(app: str, case: Case, env: dict[str, str], instrument: bool, outcomes: b
             os.killpg(proc.pid, signal.SIGKILL)
             output, _ = proc.communicate()
     assert "Traceback" not in output, output[-4000:]
+
+
+def predict_all(port: int, case: Case, sent: Sent) -> None:
+    for kind, body in case.requests(np.random.default_rng(7)):
+        status, raw, headers = post(port, case.path, kind, body)
+        assert status == 200, (status, raw[:500])
+        sent.answers.append((status, raw, headers.get("content-type", "")))
+        case.read(json.loads(raw), sent)
+        if "x-prediction-id" in headers:
+            sent.ids.append(headers["x-prediction-id"])
+
+
+def post_outcomes(port: int, sent: Sent, forged: int = 1, truth: Callable[[int, Any], Any] = lambda i, label: label) -> None:
+    """Post the outcome ``truth(i, predicted label)`` of every prediction, and ``forged`` made-up ids."""
+    for i, (prediction_id, label) in enumerate(zip(sent.ids, sent.labels)):
+        status, raw, _ = post(port, "/feedback", "json", {"prediction_id": prediction_id, "actual": truth(i, label)})
+        assert status == 202, raw
+    for i in range(forged):
+        status, _, _ = post(port, "/feedback", "json", {"prediction_id": f"forged-id-{i}", "actual": "approve"})
+        assert status == 202
+
+
+def run(app: str, case: Case, env: dict[str, str], instrument: bool, outcomes: bool = False) -> Sent:
+    """Start the app, send the case's requests (and their outcomes), stop it."""
+    sent = Sent()
+    with served(app, env, instrument) as port:
+        predict_all(port, case, sent)
+        if outcomes:
+            post_outcomes(port, sent)
     return sent
 
 
@@ -295,3 +314,40 @@ def test_a_library_turned_off_leaves_the_predictions_to_the_http_reading(pipelin
                 for r in vm.query(f'sum by (ml_prediction_label) (ml_predictions_total{{{sel}}})')}
     assert by_label == {SPECIES[k]: float(v) for k, v in Counter(sent.labels).items()}
     assert abs(scalar(vm, f'sum(ml_prediction_confidence_sum{{{sel}}})') - sum(sent.confidences)) < 1e-3 * sent.rows
+
+
+def test_outcomes_join_on_any_worker_of_any_replica_after_a_restart(pipeline, models):
+    """Two replicas (two gunicorn masters, 4 workers each) sharing a signing key: predictions to
+    one, both restarted, every outcome posted to the other; all matched, forged ids counted."""
+    service = "example-replicas"
+    env = {"OTEL_SERVICE_NAME": service, "OTEL_EXPORTER_OTLP_ENDPOINT": pipeline.http_endpoint,
+           "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+           "OTEL_ML_PREDICTION_ID_KEY": "a-shared-secret-of-32-characters!!"}
+
+    def four_workers(command: str) -> str:
+        return command.replace("--threads 4", "-w 4")
+
+    def wrong_every_third(i: int, label: str) -> str:
+        return label if i % 3 else {"approve": "refer", "refer": "approve"}[label]
+
+    case, sent = CASES["flask_form_numpy.py"], Sent()
+    with served("flask_form_numpy.py", env, edit=four_workers) as first, \
+            served("flask_form_numpy.py", env, edit=four_workers):
+        predict_all(first, case, sent)
+    assert len(sent.ids) == sent.rows and all(i.startswith("m1.") for i in sent.ids)
+    with served("flask_form_numpy.py", env, edit=four_workers), \
+            served("flask_form_numpy.py", env, edit=four_workers) as second:
+        post_outcomes(second, sent, forged=3, truth=wrong_every_third)
+        tampered = sent.ids[0][:-2] + ("aa" if not sent.ids[0].endswith("aa") else "bb")
+        post(second, "/feedback", "json", {"prediction_id": tampered, "actual": "approve"})
+    vm, sel = pipeline.vm, f'service_name="{service}",ml_model_name="credit"'
+    vm.wait_for(f'sum(ml_outcomes_total{{{sel}}})', timeout=40,
+                predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= sent.rows)
+    assert scalar(vm, f'sum(ml_outcomes_total{{{sel}}})') == sent.rows                 # 100% matched
+    correct = sum(1 for i in range(sent.rows) if i % 3)          # the accuracy of what was sent: 20 of 30
+    assert scalar(vm, f'sum(ml_outcomes_total{{{sel},ml_outcome_correct="true"}})') == correct
+    assert scalar(vm, f'sum(ml_outcomes_unmatched_total{{{sel},ml_outcome_reason="unknown"}})') == 3   # random ids
+    assert scalar(vm, f'sum(ml_outcomes_unmatched_total{{{sel},ml_outcome_reason="invalid"}})') == 1   # tampered
+    served_by = scalar(vm, f'count(count by (service_instance_id) (ml_outcomes_total{{{sel}}}))')
+    print(f"\nreplicas: {sent.rows} predictions on replica 1, {sent.rows} outcomes on replica 2 after restarts, "
+          f"matched {scalar(vm, f'sum(ml_outcomes_total{{{sel}}})'):.0f}, by {served_by:.0f} worker processes")
