@@ -226,3 +226,21 @@ A file of such keys, one a line: the first signs, every one verifies, and the fi
 when it changes (rotation: add the new key first; remove the old one once its ids have expired).
 Wins over :envvar:`OTEL_ML_PREDICTION_ID_KEY`.
 """
+
+OTEL_ML_SHUTDOWN_TIMEOUT: Final = "OTEL_ML_SHUTDOWN_TIMEOUT"
+"""
+.. envvar:: OTEL_ML_SHUTDOWN_TIMEOUT
+
+Seconds the process may spend at exit sending what the SDK still holds (spans, log records, the
+last metrics), all providers at once, even when the collector does not answer; what is not sent
+by then is reported on stderr. Default: 5 (well within gunicorn's 30 s graceful timeout).
+"""
+
+OTEL_ML_HANDLE_SIGTERM: Final = "OTEL_ML_HANDLE_SIGTERM"
+"""
+.. envvar:: OTEL_ML_HANDLE_SIGTERM
+
+Under ``opentelemetry-instrument`` and with :func:`otel_ml.configure`, a process that does not
+handle SIGTERM itself (``python app.py``) exits on it through its exit hooks, so that its last
+telemetry is sent; ``false`` leaves SIGTERM alone. Default: ``true``.
+"""

@@ -153,3 +153,19 @@ def test_bad_protocol_is_a_clear_error():
     out = subprocess.run([sys.executable, "-c", "import otel_ml; otel_ml.configure(protocol='udp')"],
                          capture_output=True, text=True, timeout=60)
     assert "protocol must be 'grpc' or 'http/protobuf', got 'udp'" in out.stderr
+
+
+EXPORT_INTERVAL = """
+import json, otel_ml
+t = otel_ml.configure(traces=False, logs=False, system_metrics=False, endpoint="http://127.0.0.1:9", **ARGS)
+(reader,) = t.meter_provider._metric_readers
+print(json.dumps({"interval": reader._export_interval_millis}))
+"""
+
+
+@pytest.mark.parametrize(("args", "env", "expected"), [
+    ("{}", {}, 10_000), ("{}", {"OTEL_METRIC_EXPORT_INTERVAL": "2500"}, 2500),
+    ("dict(export_interval_millis=750)", {"OTEL_METRIC_EXPORT_INTERVAL": "2500"}, 750)],
+    ids=["default", "env", "argument"])
+def test_metrics_are_exported_every_10_s_unless_told_otherwise(args, env, expected):
+    assert run(EXPORT_INTERVAL.replace("**ARGS", f"**{args}"), **env) == {"interval": expected}

@@ -24,6 +24,7 @@ import numpy as np
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from otel_ml._outputs import RowOutputs
+from otel_ml import _shutdown
 from otel_ml.instrumentation import _monitors
 from otel_ml.instrumentation._calls import Reader, call_model, first_argument, inside_model_call
 from otel_ml.instrumentation._estimators import unwrap_method, wrap_method
@@ -123,6 +124,7 @@ class BoosterLibraryInstrumentor(BaseInstrumentor):
             _logger.debug("otel_ml: %s is not installed; nothing to instrument", self.library)
             return
         _monitors.use_providers(**kwargs)
+        _shutdown.install()                 # a bounded exit, run before the SDK's own exit hooks
         self._owners = [getattr(module, name) for name in self.sklearn_api if hasattr(module, name)]
         for cls in self._owners:
             for name in ("predict", "predict_proba"):

@@ -33,6 +33,9 @@ class MLInstrumentor(BaseInstrumentor):
         return ()
 
     def _instrument(self, **kwargs: Any) -> None:
+        from otel_ml import _shutdown
+
+        _shutdown.install()                 # a bounded exit, run before the SDK's own exit hooks
         self._parts: list[Any] = []
         for module, cls in (("otel_ml.instrumentation.flask", "FlaskModelInstrumentor"),
                             ("otel_ml.instrumentation.fastapi", "FastAPIModelInstrumentor")):

@@ -196,10 +196,13 @@ def _flush_before_shutdown_completes(send: Any) -> Any:
 
 
 def _flush_everything() -> None:
-    from otel_ml.sdk import current_telemetry
+    from otel_ml._shutdown import flush_global_providers
+    from otel_ml.sdk import _flush_drift_counts, flush_prediction_logs
 
     try:
-        current_telemetry().force_flush()          # the monitors' log queues, then every global provider
+        flush_prediction_logs()                 # the monitors' log queues, then every global provider,
+        _flush_drift_counts()                   # all at once, within OTEL_ML_SHUTDOWN_TIMEOUT
+        flush_global_providers()
     except Exception:  # noqa: BLE001
         _logger.warning("otel_ml: flushing telemetry at shutdown failed", exc_info=True)
 

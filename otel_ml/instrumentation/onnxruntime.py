@@ -26,6 +26,7 @@ import numpy as np
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from otel_ml._outputs import RowOutputs
+from otel_ml import _shutdown
 from otel_ml.instrumentation import _monitors
 from otel_ml.instrumentation._calls import call_model
 from otel_ml.instrumentation._estimators import feature_rows, unwrap_method, wrap_method
@@ -139,6 +140,7 @@ class OnnxRuntimeInstrumentor(BaseInstrumentor):
             _logger.debug("otel_ml: ONNX Runtime is not installed; nothing to instrument")
             return
         _monitors.use_providers(**kwargs)
+        _shutdown.install()                 # a bounded exit, run before the SDK's own exit hooks
         self._session = Session
         wrap_method(Session, "run", running)
 

@@ -25,6 +25,7 @@ from typing import Any, Callable, Collection
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
+from otel_ml import _shutdown
 from otel_ml.instrumentation import _monitors
 from otel_ml.instrumentation._calls import call_model, first_argument, inside_model_call
 from otel_ml.instrumentation._estimators import (
@@ -113,6 +114,7 @@ class SklearnInstrumentor(BaseInstrumentor):
             _logger.debug("otel_ml: scikit-learn is not installed; nothing to instrument")
             return
         _monitors.use_providers(**kwargs)
+        _shutdown.install()                 # a bounded exit, run before the SDK's own exit hooks
         self._base = BaseEstimator
         self._own_hook = "__init_subclass__" in BaseEstimator.__dict__
         self._hook = BaseEstimator.__dict__.get("__init_subclass__")
