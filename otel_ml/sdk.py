@@ -94,6 +94,9 @@ def _flush_drift_counts() -> None:
         sys.modules["otel_ml.drift._thread"].flush_all_counts()
 
 
+SDK_INTERNAL_METRICS = "OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED"
+"""The SDK's switch for its own metrics (``otel_sdk_exporter_span_exported_total{error_type}``, ...):
+configure() sets it to ``true`` when it is unset, so that no span or log record is lost silently."""
 DEFAULT_EXPORT_INTERVAL_MILLIS = 10_000
 """configure()'s metric export interval when neither the argument nor ``OTEL_METRIC_EXPORT_INTERVAL`` sets one."""
 
@@ -116,6 +119,8 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     endpoint, protocol, headers, timeout
         The collector: base URL (``/v1/<signal>`` is added for HTTP), ``grpc`` or
         ``http/protobuf``, headers (a mapping or ``k=v,k2=v2``), export timeout in seconds.
+    (Also: the SDK's own metrics, which count the spans, log records and metric points it drops
+    or fails to export, are turned on unless ``OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED`` is set.)
     export_interval_millis
         How often metrics are exported (``OTEL_METRIC_EXPORT_INTERVAL``). Default 10000, not the
         SDK's 60000: a worker killed without its exit hooks loses on average half an interval of
@@ -144,6 +149,8 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         if protocol not in (GRPC, HTTP):
             raise ValueError(f"protocol must be 'grpc' or 'http/protobuf', got {protocol!r}.")
         exporter_args = _exporter_args(protocol, endpoint, headers, timeout)
+        # the SDK counts what it drops or fails to export only when asked: ask, unless told not to
+        os.environ.setdefault(SDK_INTERNAL_METRICS, "true")
         did_set = False
         if traces and _unset(trace_api.get_tracer_provider(), trace_api.ProxyTracerProvider):
             tracer_provider = _tracer_provider(resource, protocol, exporter_args)

@@ -140,6 +140,22 @@ def overview() -> dict:
             prom(f"sum by (ml_rollback_from_version, ml_model_version, ml_rollback_reason) "
                  f"(increase(ml_model_rollbacks_total{{service_name=~\"$service\",ml_model_name=~\"$model\"}}{RANGE}))",
                  instant=True, fmt="table")], (16, 27, 8, 8)),
+        row(103, "Monitoring", 35),
+        panel(14, "Telemetry lost", "bargauge", [
+            prom(f"sum(increase({metric}{{service_name=~\"$service\",{where}}}{RANGE})) or vector(0)", legend, ref,
+                 instant=True)
+            for ref, (metric, where, legend) in zip("ABCDEF", (
+                ("otel_sdk_exporter_span_exported_total", 'error_type!=""', "spans not exported"),
+                ("otel_sdk_processor_span_processed_total", 'error_type!=""', "spans dropped (queue full)"),
+                ("otel_sdk_exporter_log_exported_total", 'error_type!=""', "log records not exported"),
+                ("otel_sdk_processor_log_processed_total", 'error_type!=""', "log records dropped (queue full)"),
+                ("otel_sdk_exporter_metric_data_point_exported_total", 'error_type!=""', "metric points not exported"),
+                ("ml_monitor_problems_total", 'ml_problem_type="log_queue_full"', "prediction records dropped"),
+            ))], (0, 36, 24, 8), unit="short",
+            description="What the SDK could not export or had to drop (its own metrics: "
+                        "OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED=true, which otel_ml.configure() turns on), "
+                        "and the prediction log records otel_ml's queue dropped. Counted when the "
+                        "collector is back, since they travel the same way."),
     ])
 
 

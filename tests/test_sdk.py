@@ -169,3 +169,16 @@ print(json.dumps({"interval": reader._export_interval_millis}))
     ids=["default", "env", "argument"])
 def test_metrics_are_exported_every_10_s_unless_told_otherwise(args, env, expected):
     assert run(EXPORT_INTERVAL.replace("**ARGS", f"**{args}"), **env) == {"interval": expected}
+
+
+INTERNAL_METRICS = """
+import json, os, otel_ml
+otel_ml.configure(metrics=False, logs=False, system_metrics=False, endpoint="http://127.0.0.1:9")
+print(json.dumps({"enabled": os.environ.get("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED")}))
+"""
+
+
+@pytest.mark.parametrize(("env", "expected"), [({}, "true"), ({"OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED": "false"},
+                                                                "false")], ids=["default", "told-not-to"])
+def test_the_sdk_counts_its_own_losses_unless_told_not_to(env, expected):
+    assert run(INTERNAL_METRICS, **env) == {"enabled": expected}

@@ -156,11 +156,12 @@ def rotel_binary() -> Path:
     return Path(rotel.__file__).parent / "rotel-agent"
 
 
-def start_rotel(tmp: Path, metrics_url: str, traces_url: str, logs_url: str) -> tuple[Process, int, int]:
-    """rotel receiving OTLP gRPC and HTTP, forwarding OTLP/HTTP: metrics to VictoriaMetrics,
-    traces and logs to an :class:`OtlpSink`."""
-    grpc_port, http_port = free_port(), free_port()
-    proc = Process("rotel", [
+def start_rotel(tmp: Path, metrics_url: str, traces_url: str, logs_url: str, *, grpc_port: int | None = None,
+                http_port: int | None = None, name: str = "rotel") -> tuple[Process, int, int]:
+    """rotel receiving OTLP gRPC and HTTP (on free ports, or the ones given: a restart),
+    forwarding OTLP/HTTP: metrics to VictoriaMetrics, traces and logs to an :class:`OtlpSink`."""
+    grpc_port, http_port = grpc_port or free_port(), http_port or free_port()
+    proc = Process(name, [
         str(rotel_binary()), "start",
         "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}", "--otlp-http-endpoint", f"127.0.0.1:{http_port}",
         "--exporter", "otlp", "--otlp-exporter-protocol", "http",

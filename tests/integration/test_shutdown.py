@@ -34,15 +34,21 @@ def post(port: int) -> None:
 class BlackHole:
     """A TCP port that accepts connections and never answers (a collector that hangs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
         self.sock.listen(64)
         self.sock.settimeout(0.5)
         self.port = self.sock.getsockname()[1]
         self._held: list[socket.socket] = []
         self._stop = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
+
+    @classmethod
+    def on(cls, port: int) -> BlackHole:
+        """A black hole on a port a collector just left."""
+        return servers.wait_for(lambda: _try(lambda: cls(port)), 10, f"black hole on port {port}")
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -56,6 +62,13 @@ class BlackHole:
         for conn in self._held:
             conn.close()
         self.sock.close()
+
+
+def _try(make):
+    try:
+        return make()
+    except OSError:
+        return None
 
 
 def start(argv: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
