@@ -25,6 +25,28 @@ DEFAULT_WINDOWS: Mapping[str, str] = {"rate": "5m", "long": "1h"}
 SEVERITIES = ("info", "warning", "critical")
 
 _BY_VERSION = "service_name, ml_model_name, ml_model_version"
+FLEET_CHI2_CRITICAL = 44.81
+"""The chi-squared quantile of 9 degrees of freedom (ten deciles) exceeded with probability 1e-6:
+``scipy.stats.chi2.isf(1e-6, 9)`` (checked by a test)."""
+
+
+def fleet_chi2_expr(by: str, window: str, selector: str = "") -> str:
+    """PromQL of the fleet's two-sample chi-squared per feature, over ``window``.
+
+    The decile counts of every instance summed (``B``, total ``N`` per feature) against the
+    reference's (``R/10`` rows in each decile, ``R`` from ``ml_drift_reference_rows``):
+    ``sum((B - N/10)^2 / (N/10)) / (1 + N/R)``. The last factor is the reference's own sampling
+    error: without it, a window as large as the reference would alarm about twice as often as
+    it should (``otel_ml/drift/fleet.py`` computes the same in Python, ``tests/drift/test_fleet.py``
+    measures its false alarms by simulation)."""
+    counts = f"increase(ml_feature_quantile_total{selector}[{window}])"
+    per_decile = f"sum by ({by}, ml_feature_name, ml_feature_decile) ({counts})"
+    total = f"sum by ({by}, ml_feature_name) ({counts})"
+    rows = f"max by ({by}) (ml_drift_reference_rows{selector})"
+    # no parenthesis right after group_left (it would be read as its label list): precedence does it
+    return (f"sum by ({by}, ml_feature_name) (10 * ({per_decile} - ignoring (ml_feature_decile) group_left {total} / 10)"
+            f" ^ 2 / ignoring (ml_feature_decile) group_left {total})"
+            f" / (1 + {total} / ignoring (ml_feature_name) group_left {rows})")
 _BY_MODEL = "service_name, ml_model_name"
 
 
@@ -96,6 +118,14 @@ RULES: tuple[AlertRule, ...] = (
         summary="An input feature drifted from the reference (ml_drift_detected > {threshold})",
         description="The drift processor's test rejects the reference distribution for this feature.",
         dashboard_uid="otel-ml-drift", panel_id=3),
+    AlertRule(
+        name="MLFleetDrift", uid="otel-ml-fleet-drift", severity="warning",
+        expr=fleet_chi2_expr(_BY_VERSION, "{long}"),
+        op=">", threshold=FLEET_CHI2_CRITICAL, for_="0m", threshold_format="{:g}",
+        summary="A feature's values over the whole fleet left the reference's deciles (chi-squared above {threshold})",
+        description="The two-sample chi-squared of the last hour's decile counts, summed over every worker "
+                    "and replica, against the reference: a false alarm once in a million evaluations per feature.",
+        dashboard_uid="otel-ml-drift", panel_id=8),
     AlertRule(
         name="MLLowConfidence", uid="otel-ml-low-confidence", severity="info",
         expr=f"""sum by ({_BY_VERSION}) (rate(ml_prediction_confidence_bucket{{le="0.7"}}[{{rate}}]))

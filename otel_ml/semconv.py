@@ -117,6 +117,9 @@ ML_DRIFT_THRESHOLD: Final = "ml.drift.threshold"
 ML_DRIFT_READY: Final = "ml.drift.ready"
 """1 once the drift processor can decide (calibrated, or loaded with its calibration), 0 while it
 calibrates / Instrument: observable gauge / attrs: model name, version."""
+ML_DRIFT_REFERENCE_ROWS: Final = "ml.drift.reference.rows"
+"""Rows of the reference the fleet counts are compared with (the fleet chi-squared corrects for
+its sampling error) / Instrument: observable gauge / Unit: {row} / attrs: model name, version."""
 ML_DRIFT_CHECK_DURATION: Final = "ml.drift.check.duration"
 """Time one drift check took, in the background thread / Instrument: histogram / Unit: s."""
 ML_FEATURE_QUANTILE: Final = "ml.feature.quantile"
@@ -234,6 +237,7 @@ _DRIFT_GAUGES: Final = {
     ML_DRIFT_WINDOW_SIZE: ("{value}", "Valid values in the tested window."),
     ML_DRIFT_THRESHOLD: ("", "Per-test p-value threshold."),
     ML_DRIFT_READY: ("", "1 once the drift processor is calibrated."),
+    ML_DRIFT_REFERENCE_ROWS: ("{row}", "Rows of the drift reference."),
 }
 
 
@@ -262,7 +266,8 @@ ALL_METRICS: Final[tuple[str, ...]] = (
     ML_PREDICTIONS, ML_PREDICTION_DURATION, ML_PREDICTION_CONFIDENCE_METRIC, ML_PREDICTION_VALUE_METRIC,
     ML_PREDICTION_ACTIVE, ML_OUTCOMES, ML_OUTCOME_ABSOLUTE_ERROR, ML_OUTCOMES_UNMATCHED, ML_BUSINESS_EVENTS,
     ML_BUSINESS_VALUE, ML_FEATURE_INVALID, ML_MONITOR_PROBLEMS, ML_DRIFT_STATISTIC, ML_DRIFT_P_VALUE,
-    ML_DRIFT_DETECTED, ML_DRIFT_WINDOW_SIZE, ML_DRIFT_THRESHOLD, ML_DRIFT_READY, ML_DRIFT_CHECK_DURATION, ML_FEATURE_QUANTILE,
+    ML_DRIFT_DETECTED, ML_DRIFT_WINDOW_SIZE, ML_DRIFT_THRESHOLD, ML_DRIFT_READY, ML_DRIFT_REFERENCE_ROWS,
+    ML_DRIFT_CHECK_DURATION, ML_FEATURE_QUANTILE,
     ML_FEATURE_CATEGORY_COUNT, ML_MODEL_ROLLBACKS,
 )
 """Every metric name, for tests and the README table."""

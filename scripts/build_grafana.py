@@ -52,6 +52,14 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "MLDataDrift": {
         "series": [_series("ml_drift_detected", "0x3 1x10 0x15", ml_feature_name="mean_texture")],
         "firing": {"12m": [{**SVC, "ml_feature_name": "mean_texture"}]}, "resolved": ["6m", "20m"]},
+    "MLFleetDrift": {
+        # 10 deciles of a 1,000-row reference; from 20m the fleet's values pile into decile 10
+        "series": [_series("ml_drift_reference_rows", "1000x80"),
+                   *(_series("ml_feature_quantile_total", f"0+10x20 200+{40 if d == 10 else 10}x60",
+                             ml_feature_name="mean_texture", ml_feature_decile=str(d)) for d in range(1, 11)),
+                   *(_series("ml_feature_quantile_total", "0+10x80", ml_feature_name="mean_radius",
+                             ml_feature_decile=str(d)) for d in range(1, 11))],
+        "firing": {"45m": [{**SVC, "ml_feature_name": "mean_texture"}]}, "resolved": ["15m"]},
     "MLLowConfidence": {
         "series": [_series("ml_prediction_confidence_bucket", "0+40x20 800+0x20", le="0.7"),
                    _series("ml_prediction_confidence_count", "0+100x40")],

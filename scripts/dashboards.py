@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from otel_ml import alerts
+
+_FLEET_BY = "service_name, ml_model_name, ml_model_version"
+
 PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
 LOKI = {"type": "loki", "uid": "loki"}
 TEMPO = {"type": "tempo", "uid": "tempo"}
@@ -188,6 +192,11 @@ def drift() -> dict:
         panel(7, "Tested window size", "timeseries", [
             prom(f"min by (ml_feature_name) (ml_drift_window_size{{{SEL}}})", "{{ml_feature_name}}")],
             (12, 17, 12, 8), unit="short"),
+        panel(8, "Fleet chi-squared per feature (last hour, all instances)", "timeseries", [
+            prom(f"max by (ml_feature_name) ({alerts.fleet_chi2_expr(_FLEET_BY, '1h', '{' + SEL + '}')})",
+                 "{{ml_feature_name}}")], (0, 25, 24, 8), unit="short",
+            description=f"MLFleetDrift fires above {alerts.FLEET_CHI2_CRITICAL:g}: the decile counts of every "
+                        "worker and replica against the reference's, two-sample, 9 degrees of freedom."),
     ])
 
 

@@ -38,7 +38,8 @@ def test_factories_create_instruments_with_the_registered_names():
         semconv.create_ml_predictions(meter, []), semconv.create_ml_prediction_active(meter, []),
         *(semconv.create_ml_drift_gauge(meter, name, []) for name in (
             semconv.ML_DRIFT_STATISTIC, semconv.ML_DRIFT_P_VALUE, semconv.ML_DRIFT_DETECTED,
-            semconv.ML_DRIFT_WINDOW_SIZE, semconv.ML_DRIFT_THRESHOLD, semconv.ML_DRIFT_READY)),
+            semconv.ML_DRIFT_WINDOW_SIZE, semconv.ML_DRIFT_THRESHOLD, semconv.ML_DRIFT_READY,
+            semconv.ML_DRIFT_REFERENCE_ROWS)),
         semconv.create_ml_drift_check_duration(meter),
         semconv.create_ml_feature_quantile(meter, lambda _o: []),
         semconv.create_ml_feature_category_count(meter, lambda _o: []), semconv.create_ml_model_rollbacks(meter),

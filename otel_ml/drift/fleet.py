@@ -5,7 +5,9 @@ falls among the reference's deciles (its probability integral transform, binned 
 categorical features count per reference category, plus ``other``. The counts are cumulative
 and exported through observable counters, so the request path does nothing for them: the drift
 thread bins the new samples (numpy) before each check. Without drift every decile holds 10%;
-``grafana/rules/drift.yml`` computes PSI per feature from the sums.
+``grafana/rules/drift.yml`` computes PSI per feature from the sums, and the alert
+``MLFleetDrift`` (:mod:`otel_ml.alerts`) a two-sample chi-squared test of the last hour's sums
+against the reference, :func:`fleet_chi2` here.
 
 >>> import numpy as np
 >>> from otel_ml.drift.reference import ReferenceProfile
@@ -81,3 +83,24 @@ class FleetCounts:
                         for n, attrs in zip(self.category_counts[name], attrs_list)]
 
         return quantiles, categories
+
+
+def fleet_chi2(window_counts: Any, reference_rows: int) -> float:
+    """The statistic of ``MLFleetDrift``: a window's counts per reference decile (summed over the
+    fleet) against the reference's ``R/10`` per decile, two-sample, 9 degrees of freedom.
+
+    ``sum((B - N/10)^2 / (N/10)) / (1 + N/R)``: the one-sample chi-squared divided by
+    ``1 + N/R``, the reference's own sampling error (the decile edges are estimated from ``R``
+    rows). Exact for equal reference counts per decile.
+
+    >>> fleet_chi2([100] * 10, 1000)
+    0.0
+    >>> round(fleet_chi2([150, 50] + [100] * 8, 1000), 2)     # N = R: half the one-sample 50.0
+    25.0
+    """
+    counts = np.asarray(window_counts, dtype=float)
+    total = counts.sum()
+    if total <= 0:
+        return float("nan")
+    expected = total / len(counts)
+    return float(np.sum((counts - expected) ** 2 / expected) / (1.0 + total / reference_rows))

@@ -40,7 +40,8 @@ class DriftTelemetry:
                                (semconv.ML_DRIFT_DETECTED, self._detected),
                                (semconv.ML_DRIFT_WINDOW_SIZE, self._window_sizes),
                                (semconv.ML_DRIFT_THRESHOLD, self._threshold),
-                               (semconv.ML_DRIFT_READY, self._ready)):
+                               (semconv.ML_DRIFT_READY, self._ready),
+                               (semconv.ML_DRIFT_REFERENCE_ROWS, self._reference_rows)):
             observe(meter, gauge, lambda m, callbacks, g=gauge: semconv.create_ml_drift_gauge(m, g, callbacks), callback)
         self._quantiles, self._categories = processor.fleet.observe(self.base)
         observe(meter, semconv.ML_FEATURE_QUANTILE,
@@ -97,6 +98,10 @@ class DriftTelemetry:
         report = self._report()
         return [] if report is None or not math.isfinite(report.threshold) else \
             [Observation(report.threshold, self.base)]
+
+    def _reference_rows(self, _options: CallbackOptions) -> Iterable[Observation]:
+        rows = self.processor.reference.rows
+        return [Observation(rows, self.base)] if rows else []
 
     def _ready(self, _options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(1 if self.processor.ready else 0, self.base)]

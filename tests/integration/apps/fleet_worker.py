@@ -1,7 +1,9 @@
 """One worker of a fleet: two models with drift processors, exporting OTLP/HTTP to ENDPOINT.
 
 Run as: python fleet_worker.py ENDPOINT SEED
-"fleet-steady" sees data like its reference; "fleet-shifted" sees feature f0 moved by +1 sd.
+"fleet-steady" sees data like its reference; "fleet-shifted" sees feature f0 moved by +1 sd;
+"fleet-subtle" sees f0 moved by +0.2 sd, which no worker's own KS test (a window of 200 at a
+per-test threshold of 1e-7) can find, and the fleet's chi-squared (MLFleetDrift) does.
 """
 
 import sys
@@ -20,9 +22,13 @@ def main() -> None:
                                   export_interval_millis=500, system_metrics=False)
     reference = np.random.default_rng(0).normal(size=(5000, 3))            # the same in every worker
     rng = np.random.default_rng(seed)
-    for model, shift in (("fleet-steady", 0.0), ("fleet-shifted", 1.0)):
-        drift = DriftProcessor.fit(reference, FEATURES, window_size=500, long_window_size=0,
-                                   correction=Correction.BONFERRONI, background=False)
+    for model, shift in (("fleet-steady", 0.0), ("fleet-shifted", 1.0), ("fleet-subtle", 0.2)):
+        if model == "fleet-subtle":
+            drift = DriftProcessor.fit(reference, FEATURES, window_size=200, long_window_size=0, check_every=50,
+                                       threshold=1e-7, background=False)
+        else:
+            drift = DriftProcessor.fit(reference, FEATURES, window_size=500, long_window_size=0,
+                                       correction=Correction.BONFERRONI, background=False)
         monitor = otel_ml.ModelMonitor(model, version="v1", feature_names=FEATURES, drift=drift)
         for row in rng.normal(size=(3000, 3)) + [shift, 0, 0]:
             with monitor.predict(row) as p:
