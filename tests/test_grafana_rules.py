@@ -32,3 +32,13 @@ def test_rule_unit_tests_pass(promtool, path):
 
 def test_there_are_rules_and_tests():
     assert RULE_FILES and TEST_FILES
+
+
+def test_the_recorded_fleet_chi2_is_the_alerts_statistic():
+    import yaml
+
+    from otel_ml import alerts
+
+    rules = yaml.safe_load((ROOT / "grafana" / "rules" / "drift.yml").read_text())["groups"][0]["rules"]
+    (recorded,) = [r for r in rules if r.get("record") == "ml:feature_chi2:1h"]
+    assert recorded["expr"].strip() == alerts.fleet_chi2_expr("ml_model_name, ml_model_version", "1h")
