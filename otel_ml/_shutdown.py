@@ -74,7 +74,8 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
 
 def global_providers() -> list[tuple[str, Any]]:
     from opentelemetry import metrics, trace
-    from opentelemetry._logs import get_logger_provider
+
+    from otel_ml.logs import global_provider as get_logger_provider
 
     found = []
     for kind, provider in (("traces", trace.get_tracer_provider()), ("logs", get_logger_provider()),

@@ -1,7 +1,7 @@
 """The alert rules of otel-ml: one source for Grafana, Prometheus and the demo.
 
 Each :class:`AlertRule` is a PromQL expression, a comparison and a threshold. From them,
-``scripts/grafana.py`` writes ``grafana/provisioning/alerting/rules.yaml`` (Grafana-managed
+``scripts/build_grafana.py`` writes ``grafana/provisioning/alerting/rules.yaml`` (Grafana-managed
 rules: query, reduce, threshold) and ``grafana/rules/alerts.yml`` (a Prometheus rule file for
 Alertmanager users); a test fails when either file drifts from this module. The demo's
 in-process alerts use the same thresholds.

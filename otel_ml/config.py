@@ -1,7 +1,11 @@
 """Settings of a :class:`~otel_ml.ModelMonitor`: arguments first, then environment, then defaults.
 
-The environment is read here only, and at call time (never at import), so tests set
-variables and build a new config instead of patching module globals.
+The monitor's settings are read from the environment here, at call time (never at import), so
+tests set variables and build a new config instead of patching module globals. The other
+``OTEL_ML_*`` variables are read where they apply (the instrumentations' settings in
+:mod:`otel_ml.instrumentation._common` and :mod:`otel_ml.instrumentation._monitors`, the signing
+key in :mod:`otel_ml.signed_ids`, the exit in :mod:`otel_ml._shutdown`); every one of them is
+named and documented in :mod:`otel_ml.environment_variables` (a test checks).
 
 >>> MonitorConfig.from_env(environ={"OTEL_ML_MAX_LABELS": "7"}).max_labels
 7

@@ -244,3 +244,34 @@ Under ``opentelemetry-instrument`` and with :func:`otel_ml.configure`, a process
 handle SIGTERM itself (``python app.py``) exits on it through its exit hooks, so that its last
 telemetry is sent; ``false`` leaves SIGTERM alone. Default: ``true``.
 """
+
+# ---------------------------------------------------------------- read by the shipped assets, not by the library
+OTEL_ML_ROLLBACK_URL: Final = "OTEL_ML_ROLLBACK_URL"
+"""
+.. envvar:: OTEL_ML_ROLLBACK_URL
+
+Where Grafana's provisioned contact point (``grafana/provisioning/alerting/notifications.yaml``)
+sends critical alerts: the service's rollback webhook. Read by Grafana; compose sets it.
+"""
+
+OTEL_ML_SLACK_WEBHOOK_URL: Final = "OTEL_ML_SLACK_WEBHOOK_URL"
+"""
+.. envvar:: OTEL_ML_SLACK_WEBHOOK_URL
+
+The Slack incoming webhook of Grafana's provisioned contact point (critical and warning alerts).
+Read by Grafana.
+"""
+
+OTEL_ML_ALERT_EMAILS: Final = "OTEL_ML_ALERT_EMAILS"
+"""
+.. envvar:: OTEL_ML_ALERT_EMAILS
+
+The addresses of Grafana's provisioned email contact point (every severity). Read by Grafana.
+"""
+
+OTEL_ML_BENCH_SETUPS: Final = "OTEL_ML_BENCH_SETUPS"
+"""
+.. envvar:: OTEL_ML_BENCH_SETUPS
+
+Which setups ``benchmarks/served.py`` runs, comma-separated (default: all). Read by the benchmark.
+"""

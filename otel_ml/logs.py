@@ -61,3 +61,16 @@ def global_provider_is_set() -> bool:
     from opentelemetry._logs._internal import ProxyLoggerProvider
 
     return not isinstance(get_logger_provider(), ProxyLoggerProvider)
+
+
+def global_provider() -> Any:
+    """The global logger provider (a proxy until one is set)."""
+    from opentelemetry._logs import get_logger_provider
+
+    return get_logger_provider()
+
+
+def set_global_provider(provider: Any) -> None:
+    from opentelemetry._logs import set_logger_provider
+
+    set_logger_provider(provider)

@@ -30,7 +30,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from opentelemetry import _logs as logs_api
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
 
@@ -43,7 +42,6 @@ _logger = logging.getLogger(__name__)
 
 GRPC = "grpc"
 HTTP = "http/protobuf"
-_DEFAULT_ENDPOINTS = {GRPC: "http://localhost:4317", HTTP: "http://localhost:4318"}
 
 SYSTEM_METRICS: dict[str, list[str] | None] = {
     "process.cpu.time": ["user", "system"],
@@ -163,7 +161,7 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
                                                                   metric_readers))
             did_set = True
         if logs and not otel_ml_logs.global_provider_is_set():
-            logs_api.set_logger_provider(otel_ml_logs.sdk_logger_provider(
+            otel_ml_logs.set_global_provider(otel_ml_logs.sdk_logger_provider(
                 resource, otel_ml_logs.otlp_exporter(protocol, **exporter_args.get("logs", {}))))
             did_set = True
         if system_metrics if system_metrics is not None else env_flag(ev.OTEL_ML_SYSTEM_METRICS, True):
@@ -183,7 +181,7 @@ def current_telemetry() -> Telemetry:
 
 
 def _current(configured: bool) -> Telemetry:
-    return Telemetry(trace_api.get_tracer_provider(), metrics_api.get_meter_provider(), logs_api.get_logger_provider(),
+    return Telemetry(trace_api.get_tracer_provider(), metrics_api.get_meter_provider(), otel_ml_logs.global_provider(),
                      configured)
 
 

@@ -1,7 +1,7 @@
 """Every telemetry name otel_ml emits, in one place, with a factory per instrument.
 
 Dashboards, alert rules and tests query exactly the Prometheus names listed here (the
-README's table is generated from the same constants). Attribute keys reuse the standard
+README's table is checked against the same constants by tests/test_semconv.py). Attribute keys reuse the standard
 ``error.type`` and put everything else under the ``ml.`` prefix. Nothing here is ever a
 request id, user id or feature value on a metric: those stay on spans and log records.
 

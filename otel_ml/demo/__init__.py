@@ -1,1 +1,1 @@
-"""Demos of otel_ml: ``otel-ml demo`` runs :mod:`otel_ml.demo.quick`."""
+"""Demos of otel_ml: ``otel-ml demo`` runs :mod:`otel_ml.demo.run`."""

@@ -87,7 +87,6 @@ class TrafficStats:
     conversions: int = 0
     conversion_value: float = 0.0
     versions: collections.Counter = field(default_factory=collections.Counter)
-    last_version: str = ""
 
 
 class TrafficGenerator:
@@ -198,7 +197,6 @@ class TrafficGenerator:
         if status != 200 or not isinstance(body, dict):
             return
         self.stats.versions[body.get("model_version", "?")] += 1
-        self.stats.last_version = body.get("model_version", "?")
         truth = self.data.labels[int(self.data.serving_y[i])]
         if self._rng.random() < self.label_noise:
             truth = self.data.labels[1 - int(self.data.serving_y[i])]

@@ -1,8 +1,6 @@
 """Turning one check's p-values into alarms, per :class:`Correction`.
 
->>> from typing import Any
-
-import numpy as np
+>>> import numpy as np
 >>> p = np.array([0.001, 0.012, 0.035, 0.045, 0.2])
 >>> reject(p, 0.05, Correction.NONE).tolist()
 [True, True, True, True, False]

@@ -1,6 +1,8 @@
 """Distances between a reference distribution and a window: PSI, Wasserstein, Jensen-Shannon.
 
-They have no p-value; each comes with the threshold practitioners use, as a named constant.
+They have no p-value. Usual guidance: PSI above 0.2 is a significant shift (0.1 to 0.2
+moderate), a Jensen-Shannon distance (base 2) above 0.1 or a Wasserstein distance above 0.1
+reference standard deviations is worth a look; the drift decision itself is the tests'.
 
 >>> import numpy as np
 >>> ref = np.array([0.25, 0.25, 0.25, 0.25])
@@ -16,12 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-PSI_THRESHOLD = 0.2
-"""PSI above 0.2 is the usual "significant shift" (0.1 to 0.2: moderate; below 0.1: none)."""
-JENSEN_SHANNON_THRESHOLD = 0.1
-"""Jensen-Shannon distance (base 2, in [0, 1]) above 0.1: a shift worth a look."""
-WASSERSTEIN_THRESHOLD = 0.1
-"""Wasserstein distance in units of the reference's standard deviation: 0.1 sd and more."""
 EPSILON = 1e-4
 """Floor on bin shares, so that an empty bin gives a large but finite PSI."""
 
