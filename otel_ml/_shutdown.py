@@ -69,6 +69,14 @@ def handle_sigterm() -> bool:
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    """Exit through the exit hooks; but while the interpreter is still starting (the SIGTERM
+    lands in ``opentelemetry-instrument``'s sitecustomize, as uvicorn's supervisor does to a
+    worker it has just spawned), quit as the default action would: there is nothing to send yet,
+    and a SystemExit there would print a traceback."""
+    while frame is not None:
+        if frame.f_code.co_filename.endswith("sitecustomize.py"):
+            os._exit(128 + signum)
+        frame = frame.f_back
     sys.exit(128 + signum)
 
 

@@ -335,14 +335,15 @@ def test_outcomes_join_on_any_worker_of_any_replica_after_a_restart(pipeline, mo
             served("flask_form_numpy.py", env, edit=four_workers):
         predict_all(first, case, sent)
     assert len(sent.ids) == sent.rows and all(i.startswith("m1.") for i in sent.ids)
+    vm, sel = pipeline.vm, f'service_name="{service}",ml_model_name="credit"'
     with served("flask_form_numpy.py", env, edit=four_workers), \
             served("flask_form_numpy.py", env, edit=four_workers) as second:
         post_outcomes(second, sent, forged=3, truth=wrong_every_third)
         tampered = sent.ids[0][:-2] + ("aa" if not sent.ids[0].endswith("aa") else "bb")
         post(second, "/feedback", "json", {"prediction_id": tampered, "actual": "approve"})
-    vm, sel = pipeline.vm, f'service_name="{service}",ml_model_name="credit"'
-    vm.wait_for(f'sum(ml_outcomes_total{{{sel}}})', timeout=40,
-                predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= sent.rows)
+        # while they run: the workers export every second (the stop is tested elsewhere)
+        vm.wait_for(f'sum(ml_outcomes_total{{{sel}}}) + sum(ml_outcomes_unmatched_total{{{sel}}})', timeout=90,
+                    predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= sent.rows + 4)
     assert scalar(vm, f'sum(ml_outcomes_total{{{sel}}})') == sent.rows                 # 100% matched
     correct = sum(1 for i in range(sent.rows) if i % 3)          # the accuracy of what was sent: 20 of 30
     assert scalar(vm, f'sum(ml_outcomes_total{{{sel},ml_outcome_correct="true"}})') == correct
