@@ -115,3 +115,10 @@ def instrumented(sinks: Any) -> Callable[[type], Any]:
     yield instrument
     for instrumentor in reversed(started):
         instrumentor.uninstrument()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every integration test is slow too: ``-m "not slow"`` is the quick run."""
+    for item in items:
+        if item.get_closest_marker("integration") is not None:
+            item.add_marker(pytest.mark.slow)

@@ -9,7 +9,6 @@ against the compose services, ports and volumes it refers to.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -19,21 +18,15 @@ import pytest
 import yaml
 
 from otel_ml.cli import build_parser
+from tests.tools import STACK_BIN, require
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "compose"
-STACK_BIN = ROOT / ".stack" / "bin"
 SECRETS = {"GRAFANA_ADMIN_PASSWORD": "a-test-password", "OTEL_ML_ROLLBACK_TOKEN": "a-token-of-24-characters"}
 
 
 def tool(name: str) -> Path:
-    path = STACK_BIN / name
-    if not path.exists():
-        message = f"{path} missing: run scripts/install-test-stack.sh"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require(name)
 
 
 def compose_config(compose_file: Path = COMPOSE / "compose.yaml", **env: str) -> subprocess.CompletedProcess:
@@ -174,7 +167,7 @@ def test_prometheus_config_with_promtool(tmp_path, config):
     prometheus = load("prometheus.yml")
     assert prometheus["rule_files"] == ["/etc/prometheus/rules/*.yml"]
     prometheus["rule_files"] = [str(ROOT / "grafana" / "rules" / "*.yml")]
-    promtool = STACK_BIN / "promtool3"
+    promtool = STACK_BIN / "promtool3"     # optional: promtool 2 stands in for it
     if not promtool.exists():                       # promtool 2 does not know the otlp block
         promtool = tool("promtool")
         del prometheus["otlp"]

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow        # whole demo runs: about a minute on 2 cores
+
 
 @pytest.fixture(scope="module")
 def summary() -> str:

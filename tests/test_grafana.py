@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pytest
 import yaml
 
 from otel_ml import alerts
+from tests.tools import require, require_grammars
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAFANA = ROOT / "grafana"
@@ -180,13 +179,7 @@ def test_notifications_route_every_severity_and_critical_to_the_rollback_webhook
 
 
 def grammar_parser() -> Path:
-    parser = ROOT / "tests" / "grammars" / "parse.mjs"
-    if not (parser.parent / "node_modules" / "@grafana" / "lezer-logql").exists() or shutil.which("node") is None:
-        message = "npm packages missing: (cd tests/grammars && npm ci)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return parser
+    return require_grammars()
 
 
 def parse(items: list[dict]) -> list[dict]:
@@ -215,9 +208,7 @@ def test_every_logql_and_traceql_query_parses():
 
 
 def test_alertmanager_config_is_valid_and_routes_by_severity():
-    amtool = ROOT / ".stack" / "bin" / "amtool"
-    if not amtool.exists():
-        pytest.skip("amtool not installed: run scripts/install-test-stack.sh")
+    amtool = require("amtool")
     config = GRAFANA / "alertmanager" / "alertmanager.yml"
     out = subprocess.run([str(amtool), "check-config", str(config)], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -1,21 +1,17 @@
 """grafana/rules/*.yml: valid Prometheus rule files, and their promtool unit tests pass."""
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PROMTOOL = ROOT / ".stack" / "bin" / "promtool"
+from tests.tools import ROOT, require
 RULE_FILES = sorted((ROOT / "grafana" / "rules").glob("*.yml"))           # what Prometheus loads
 TEST_FILES = sorted((ROOT / "grafana" / "rules" / "tests").glob("*_test.yml"))
 
 
 @pytest.fixture(scope="module")
 def promtool():
-    if not PROMTOOL.exists():
-        pytest.fail(f"{PROMTOOL} missing: run scripts/install-test-stack.sh")
-    return str(PROMTOOL)
+    return str(require("promtool"))
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)

@@ -10,6 +10,8 @@ import pytest
 
 from otel_ml.drift import DriftProcessor, ReferenceProfile
 
+pytestmark = pytest.mark.slow        # a statistical run: minutes on 2 cores
+
 FEATURES, CHECK_EVERY = 20, 100
 
 

@@ -16,6 +16,8 @@ from otel_ml.drift.ks import KSPValues
 from otel_ml.drift.reference import ReferenceProfile
 from otel_ml.drift.result import Correction
 
+pytestmark = pytest.mark.slow        # a statistical run: minutes on 2 cores
+
 ALPHA, FEATURES, WINDOWS = 0.05, 20, 600
 
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import pytest
 
+from tests import tools
 from tests.integration import servers
 
 collect_ignore_glob = ["apps/*"]          # programs the tests run, not tests
 
 
 def _require_stack() -> None:
-    missing = [b for b in ("victoria-metrics", "prometheus") if not (servers.STACK_BIN / b).exists()]
-    if missing:
-        message = f"{', '.join(missing)} not installed in {servers.STACK_BIN}: run scripts/install-test-stack.sh"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    tools.require("victoria-metrics", "prometheus")
 
 
 @dataclass

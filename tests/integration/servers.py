@@ -20,8 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parents[2]
-STACK_BIN = Path(os.environ.get("OTEL_ML_STACK_DIR", ROOT / ".stack")) / "bin"
+from tests.tools import ROOT, STACK_BIN  # noqa: F401 - the one place for the tool paths
 
 
 def free_port() -> int:
