@@ -28,15 +28,23 @@ def prediction_logger(logger_provider: LoggerProvider | None = None) -> Logger:
 
 
 def sdk_logger_provider(resource: Resource | None = None, exporter: Any = None, batch: bool = True) -> Any:
-    """An SDK ``LoggerProvider``, with the exporter behind a batch (or simple) processor."""
+    """An SDK ``LoggerProvider``, with the exporter (or each of a list of them) behind a batch (or
+    simple) processor."""
     from opentelemetry.sdk._logs import LoggerProvider as SdkLoggerProvider
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
 
     provider = SdkLoggerProvider(resource=resource) if resource is not None else SdkLoggerProvider()
-    if exporter is not None:
-        processor = BatchLogRecordProcessor(exporter) if batch else SimpleLogRecordProcessor(exporter)
+    for one in exporter if isinstance(exporter, list) else [exporter] if exporter is not None else []:
+        processor = BatchLogRecordProcessor(one) if batch else SimpleLogRecordProcessor(one)
         provider.add_log_record_processor(processor)
     return provider
+
+
+def console_exporter() -> Any:
+    """Log records to stdout, one JSON document each (``OTEL_LOGS_EXPORTER=console``)."""
+    from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
+
+    return ConsoleLogRecordExporter()
 
 
 def in_memory_exporter() -> Any:

@@ -161,8 +161,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
                                                                   metric_readers))
             did_set = True
         if logs and not otel_ml_logs.global_provider_is_set():
-            otel_ml_logs.set_global_provider(otel_ml_logs.sdk_logger_provider(
-                resource, otel_ml_logs.otlp_exporter(protocol, **exporter_args.get("logs", {}))))
+            otel_ml_logs.set_global_provider(otel_ml_logs.sdk_logger_provider(resource, [
+                otel_ml_logs.otlp_exporter(protocol, **exporter_args.get("logs", {})) if name == "otlp"
+                else otel_ml_logs.console_exporter() for name in exporters_for("logs")]))
             did_set = True
         if system_metrics if system_metrics is not None else env_flag(ev.OTEL_ML_SYSTEM_METRICS, True):
             _start_system_metrics()
@@ -226,23 +227,49 @@ def _parse_headers(raw: str) -> dict[str, str]:
     return {key.strip().lower(): unquote(value.strip()) for key, value in pairs}
 
 
+EXPORTERS = ("otlp", "console", "none")
+
+
+def exporters_for(signal: str) -> list[str]:
+    """``OTEL_{TRACES,METRICS,LOGS}_EXPORTER``: a comma-separated list of ``otlp`` (the default),
+    ``console`` (to stdout, to watch telemetry in a terminal) and ``none``.
+
+    >>> import os
+    >>> os.environ["OTEL_TRACES_EXPORTER"] = "console, none"
+    >>> exporters_for("traces")
+    ['console']
+    >>> del os.environ["OTEL_TRACES_EXPORTER"]
+    >>> exporters_for("traces")
+    ['otlp']
+    """
+    variable = f"OTEL_{signal.upper()}_EXPORTER"
+    raw = os.environ.get(variable, "").strip().lower()
+    names = [n.strip() for n in raw.split(",") if n.strip()] or ["otlp"]
+    unknown = [n for n in names if n not in EXPORTERS]
+    if unknown:
+        raise ValueError(f"{variable} must be a comma-separated list of {', '.join(EXPORTERS)}, got {raw!r}.")
+    return [n for n in names if n != "none"]
+
+
 def _tracer_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]]) -> Any:
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
     if protocol == GRPC:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[assignment]
     provider = TracerProvider(resource=resource)  # the sampler comes from OTEL_TRACES_SAMPLER
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(**args["traces"])))
+    for name in exporters_for("traces"):
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(**args["traces"])) if name == "otlp"
+                                    else SimpleSpanProcessor(ConsoleSpanExporter()))
     return provider
 
 
 def _meter_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]],
                     interval: float | None, extra_readers: Sequence[Any] = ()) -> Any:
     from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
 
     if protocol == GRPC:
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
@@ -250,8 +277,10 @@ def _meter_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter  # type: ignore[assignment]
     if interval is None and not os.environ.get("OTEL_METRIC_EXPORT_INTERVAL", "").strip():
         interval = DEFAULT_EXPORT_INTERVAL_MILLIS
-    reader = PeriodicExportingMetricReader(OTLPMetricExporter(**args["metrics"]), export_interval_millis=interval)
-    return MeterProvider(resource=resource, metric_readers=[reader, *extra_readers])
+    readers = [PeriodicExportingMetricReader(OTLPMetricExporter(**args["metrics"]) if name == "otlp"
+                                             else ConsoleMetricExporter(), export_interval_millis=interval)
+               for name in exporters_for("metrics")]
+    return MeterProvider(resource=resource, metric_readers=[*readers, *extra_readers])
 
 
 def _start_system_metrics() -> None:

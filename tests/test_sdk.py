@@ -182,3 +182,32 @@ print(json.dumps({"enabled": os.environ.get("OTEL_PYTHON_SDK_INTERNAL_METRICS_EN
                                                                 "false")], ids=["default", "told-not-to"])
 def test_the_sdk_counts_its_own_losses_unless_told_not_to(env, expected):
     assert run(INTERNAL_METRICS, **env) == {"enabled": expected}
+
+
+CONSOLE = """
+import json, otel_ml
+t = otel_ml.configure(system_metrics=False, export_interval_millis=100000, **ARGS)
+t.tracer_provider.get_tracer("probe").start_span("probe-span").end()
+t.meter_provider.get_meter("probe").create_counter("probe.count").add(3)
+t.force_flush(3000)
+print(json.dumps({"done": True}))
+"""
+
+
+def test_console_exporters_print_to_stdout_and_none_sends_nothing(probe):
+    args = f"dict(endpoint='{probe.endpoint}')"
+    code = CONSOLE.replace("**ARGS", f"**{args}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "CI"))}
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60,
+                         env={**env, "OTEL_ML_SYSTEM_METRICS": "false", "OTEL_TRACES_EXPORTER": "console",
+                              "OTEL_METRICS_EXPORTER": "console", "OTEL_LOGS_EXPORTER": "none"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert '"name": "probe-span"' in out.stdout and '"name": "probe.count"' in out.stdout
+    assert probe.received == []                       # nothing went to the collector
+
+
+def test_an_unknown_exporter_is_a_clear_error():
+    out = subprocess.run([sys.executable, "-c", "import otel_ml; otel_ml.configure()"], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "OTEL_TRACES_EXPORTER": "zipkin", "OTEL_ML_SYSTEM_METRICS": "false"})
+    assert out.returncode != 0
+    assert "OTEL_TRACES_EXPORTER must be a comma-separated list of otlp, console, none, got 'zipkin'" in out.stderr
