@@ -90,7 +90,7 @@ def _reset_after_fork() -> None:
         processor._stop = threading.Event()
         processor.ring._lock = threading.Lock()
         processor.fleet._lock = threading.Lock()
-        processor._binning = threading.Lock()
+        processor.fleet._binning = threading.Lock()
 
 
 @atexit.register

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Iterable
 
@@ -30,6 +31,8 @@ import numpy as np
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from otel_ml import semconv
+
+_logger = logging.getLogger("otel_ml.drift.processor")
 from otel_ml.drift.reference import ReferenceProfile
 
 DECILE_LABELS = tuple(str(i) for i in range(1, 11))
@@ -46,7 +49,28 @@ class FleetCounts:
                                 for name in reference.categorical_names}
         self.invalid_counts = np.zeros(len(reference.feature_names), dtype=np.int64)
         self.missed = 0      # samples overwritten in the ring buffer before they were binned
+        self.binned_at = 0   # the ring buffer's total when it was last binned
         self._lock = threading.Lock()
+        self._binning = threading.Lock()
+
+    def catch_up(self, ring: Any, columns: Any, total: int | None = None) -> None:
+        """Bin the rows ``ring`` received since the last call (up to ``total``), from the drift
+        thread's checks or a flush; rows overwritten before that are counted in ``missed``."""
+        with self._binning:
+            total = ring.total if total is None else total
+            arrived = total - self.binned_at
+            if arrived <= 0:
+                return
+            fresh = ring.since(self.binned_at)
+            self.binned_at = total
+            lost = arrived - len(fresh)                 # overwritten before the thread got to them
+            if lost > 0:
+                if not self.missed:
+                    _logger.warning("otel_ml drift: %d samples arrived faster than the drift thread could bin them; "
+                                    "they are missing from the fleet counts (a larger long_window_size helps)", lost)
+                self.missed += lost
+            if len(fresh):
+                self.add(fresh, columns)
 
     def add(self, rows: np.ndarray, columns: Any) -> None:
         """Bin new ring-buffer rows (NaN values are counted as invalid and left out)."""

@@ -118,11 +118,9 @@ class DriftProcessor(BackgroundChecks):
         self.last_check_seconds = 0.0
         self._critical: dict[tuple[float, int], float] = {}
         self._checked_at = 0
-        self._binned_at = 0
         self._listeners: list[Any] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._binning = threading.Lock()
         self._thread: threading.Thread | None = None
         self.errors = 0
         track_for_fork(self)
@@ -231,8 +229,7 @@ class DriftProcessor(BackgroundChecks):
         started = time.perf_counter()
         total = self.ring.total
         self._checked_at = total
-        with self._binning:
-            self._bin_new_samples(total)
+        self.fleet.catch_up(self.ring, self.columns, total)
         if total < self.window_size:
             return self._report
         if self.correction is Correction.CALIBRATED and self._threshold is None:
@@ -281,24 +278,8 @@ class DriftProcessor(BackgroundChecks):
     def flush_counts(self) -> None:
         """Bin the samples that arrived since the last check into the fleet counts (no test runs;
         cheap), so that an export now, or the last one at exit, counts every sample."""
-        with self._binning:
-            self._bin_new_samples(self.ring.total)
+        self.fleet.catch_up(self.ring, self.columns)
 
     def on_check(self, listener: Any) -> None:
         """Call ``listener(previous_report, report)`` after each check (in the checking thread)."""
         self._listeners.append(listener)
-
-    def _bin_new_samples(self, total: int) -> None:
-        arrived = total - self._binned_at
-        if arrived <= 0:
-            return
-        fresh = self.ring.since(self._binned_at)
-        self._binned_at = total
-        lost = arrived - len(fresh)                 # overwritten before the thread got to them
-        if lost > 0:
-            if not self.fleet.missed:
-                _logger.warning("otel_ml drift: %d samples arrived faster than the drift thread could bin them; "
-                                "they are missing from the fleet counts (a larger long_window_size helps)", lost)
-            self.fleet.missed += lost
-        if len(fresh):
-            self.fleet.add(fresh, self.columns)
