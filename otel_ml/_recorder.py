@@ -131,7 +131,7 @@ class PredictionRecorder:
         signed = p.id.startswith(SIGNED_PREFIX)
         ids = self.emit_rows(p._attributes, RowOutputs(1, [p.label], [p.confidence], [p.value]),
                              [p.features] if p.features is not None else None, duration, span, p.id, error_type,
-                             exc, row_ids=[p.id] if signed else None, owns_span=p._owns_span)
+                             exc, row_ids=[p.id] if signed else None, owns_span=p._owns_span, presigned=signed)
         p.id = ids[0]
         if span.is_recording():
             if exc is not None:
@@ -154,14 +154,15 @@ class PredictionRecorder:
     def emit_rows(self, attributes: ModelAttributes, outputs: RowOutputs, rows: Sequence[Any] | None,
                   duration: float, span: Any, prediction_id: str, error_type: str | None = None,
                   exc: BaseException | None = None, row_ids: Sequence[str] | None = None,
-                  owns_span: bool = True) -> list[str]:
+                  owns_span: bool = True, presigned: bool = False) -> list[str]:
         """Record ``outputs.n`` predictions made by one model call (or merged calls on the same rows).
 
         Each row is one prediction: counted with its label, its share of ``duration``, its
         confidence or value, a store entry (id ``prediction_id`` for one row, else
         ``prediction_id.<row>``, or ``row_ids``), a log record and one drift sample. ``span``
         carries the call's attributes; when it is not ours (``owns_span`` false: the HTTP server
-        span), its ``error.type`` is left to the HTTP layer. Returns the row ids.
+        span), its ``error.type`` is left to the HTTP layer. ``presigned``: ``row_ids`` are signed
+        ids already (they need no store entry). Returns the row ids.
         """
         n = outputs.n
         signed = False
@@ -171,7 +172,7 @@ class PredictionRecorder:
         if row_ids is None or len(row_ids) != n:
             row_ids = [prediction_id] if n == 1 else [f"{prediction_id}.{i}" for i in range(n)]
         else:
-            signed = self.signer is not None and bool(row_ids) and row_ids[0].startswith(SIGNED_PREFIX)
+            signed = presigned
         per_row = duration / max(n, 1)
         if error_type is not None:
             error_type = self.error_types.bound(error_type)

@@ -98,10 +98,6 @@ class Scope:
     def has_predictions(self) -> bool:
         return bool(self.calls) or self.explicit
 
-    @property
-    def rows(self) -> int:
-        return sum(call.outputs.n for call in self.calls)
-
     def add(self, call: ModelCall) -> None:
         if call.rows_key is not None and call.error_type is None:
             for earlier in self.calls:
@@ -154,10 +150,6 @@ def record(call: ModelCall, prediction_id: str, row_ids: Sequence[str] | None = 
         except Exception as problem:  # noqa: BLE001
             recorder.problems.report("span_end_failed", exc=problem)
     return ids
-
-
-def current_scope() -> Scope | None:
-    return _SCOPE.get()
 
 
 def open_scope(prediction_id: str | None = None) -> tuple[Scope, Any]:
