@@ -88,6 +88,20 @@ def booster_outputs(kind: Kind, result: Any) -> RowOutputs:
     return RowOutputs(n, values=flat.tolist())
 
 
+RowsReader = Callable[[Any, Any], "tuple[Any, Any, int | None]"]
+
+
+def booster_reader(read_rows: RowsReader, find_kind: Callable[[Any], Kind]) -> Reader:
+    """A :data:`~._calls.Reader` of ``Booster.predict``: the library's ``read_rows(booster, data)``
+    gives the rows, the objective (``find_kind(booster)``, asked once per booster) the outputs."""
+    def read(booster: Any, method: str, data: Any, result: Any) -> tuple[Any, Any, RowOutputs]:
+        rows, key, n = read_rows(booster, data)
+        if result is None:
+            return rows, key, RowOutputs(n or 1)
+        return rows, key, booster_outputs(remembered_kind(booster, find_kind), result)
+    return read
+
+
 def booster_method(monitor_name: str, read: Reader) -> Callable[[Callable[..., Any], str], Callable[..., Any]]:
     """A maker of monitored ``Booster.predict`` methods, for :func:`~._estimators.wrap_method`:
     predictions go to the monitor ``monitor_name`` (or ``OTEL_ML_MODEL_NAME``'s)."""

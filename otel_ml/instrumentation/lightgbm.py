@@ -19,8 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Collection, Hashable
 
-from otel_ml._outputs import RowOutputs
-from otel_ml.instrumentation._boosters import BoosterLibraryInstrumentor, booster_outputs, lightgbm_kind, remembered_kind
+from otel_ml.instrumentation._boosters import BoosterLibraryInstrumentor, Kind, booster_reader, lightgbm_kind
 from otel_ml.instrumentation._estimators import feature_rows
 
 _instruments = ("lightgbm >= 4.0",)
@@ -28,7 +27,7 @@ _GENERATED = re.compile(r"Column_\d+")
 _SKLEARN_API = ("LGBMModel", "LGBMClassifier", "LGBMRegressor", "LGBMRanker")
 
 
-def _kind(booster: Any) -> str:
+def _kind(booster: Any) -> Kind:
     objective = str((getattr(booster, "params", None) or {}).get("objective", ""))
     if not objective:
         try:
@@ -41,17 +40,17 @@ def _kind(booster: Any) -> str:
     return lightgbm_kind(objective)
 
 
-def read_booster_call(booster: Any, method: str, data: Any, result: Any) -> tuple[Any, Hashable | None, RowOutputs]:
+def _rows(booster: Any, data: Any) -> tuple[Any, Hashable | None, int | None]:
     try:
         names = booster.feature_name()
     except Exception:  # noqa: BLE001
         names = None
     if names and all(_GENERATED.fullmatch(str(n)) for n in names):
         names = None                        # trained on an array: Column_0, Column_1, ... are no names
-    rows, key, n = feature_rows(data, names) if not isinstance(data, str) else (None, ("file", data), None)
-    if result is None:
-        return rows, key, RowOutputs(n or 1)
-    return rows, key, booster_outputs(remembered_kind(booster, _kind), result)  # type: ignore[arg-type]
+    return feature_rows(data, names) if not isinstance(data, str) else (None, ("file", data), None)
+
+
+read_booster_call = booster_reader(_rows, _kind)
 
 
 class LightGBMInstrumentor(BoosterLibraryInstrumentor):

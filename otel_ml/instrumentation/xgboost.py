@@ -20,8 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, Collection, Hashable
 
-from otel_ml._outputs import RowOutputs
-from otel_ml.instrumentation._boosters import BoosterLibraryInstrumentor, booster_outputs, remembered_kind, xgboost_kind
+from otel_ml.instrumentation._boosters import BoosterLibraryInstrumentor, Kind, booster_reader, xgboost_kind
 from otel_ml.instrumentation._estimators import feature_rows
 
 _instruments = ("xgboost >= 2.0",)
@@ -41,7 +40,7 @@ def installed_distribution(*names: str) -> str:
     return names[0]
 
 
-def _kind(booster: Any) -> str:
+def _kind(booster: Any) -> Kind:
     try:
         objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
     except Exception:  # noqa: BLE001
@@ -61,11 +60,11 @@ def _matrix_rows(data: Any, names: Any) -> tuple[Any, Hashable | None, int | Non
     return feature_rows(data, names)
 
 
-def read_booster_call(booster: Any, method: str, data: Any, result: Any) -> tuple[Any, Hashable | None, RowOutputs]:
-    rows, key, n = _matrix_rows(data, getattr(booster, "feature_names", None))
-    if result is None:
-        return rows, key, RowOutputs(n or 1)
-    return rows, key, booster_outputs(remembered_kind(booster, _kind), result)  # type: ignore[arg-type]
+def _rows(booster: Any, data: Any) -> tuple[Any, Hashable | None, int | None]:
+    return _matrix_rows(data, getattr(booster, "feature_names", None))
+
+
+read_booster_call = booster_reader(_rows, _kind)
 
 
 class XGBoostInstrumentor(BoosterLibraryInstrumentor):
