@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
-from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from opentelemetry.metrics import CallbackOptions, CallbackT, Meter, Observation
 
 _lock = threading.Lock()
 _hubs: weakref.WeakKeyDictionary[Any, dict[str, _Hub]] = weakref.WeakKeyDictionary()
@@ -36,9 +36,10 @@ class _Hub:
         return out
 
 
-def observe(meter: Meter, name: str, create: Callable[[Meter, list[Any]], Any],
+def observe(meter: Meter, create: Callable[[Meter, Sequence[CallbackT]], object],
             callback: Callable[[CallbackOptions], Iterable[Observation]]) -> None:
-    """Have ``callback`` report on instrument ``name`` of ``meter``, created by ``create`` once."""
+    """Have ``callback`` report on the instrument that ``create`` makes on ``meter``, made once."""
+    name = create.__name__
     ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else (lambda: callback)
     with _lock:
         hubs = _hubs.setdefault(meter, {})

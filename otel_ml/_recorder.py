@@ -53,7 +53,7 @@ class PredictionRecorder:
         self.signer = signer
         self.annotate_current = prediction_span == "current"
         self.attributes = attributes
-        self.span_name = f"predict {attributes.name}"
+        self.span_name = f"{semconv.PREDICT_SPAN} {attributes.name}"
         self.labels = labels
         self.error_types = error_types
         self.store = store
@@ -68,8 +68,8 @@ class PredictionRecorder:
         self.confidence = semconv.create_ml_prediction_confidence(meter)
         self.value = semconv.create_ml_prediction_value(meter, value_unit, value_buckets)
         self.feature_invalid = semconv.create_ml_feature_invalid(meter)
-        observe(meter, semconv.ML_PREDICTIONS, semconv.create_ml_predictions, self.tally.observe_counts)
-        observe(meter, semconv.ML_PREDICTION_ACTIVE, semconv.create_ml_prediction_active, self.tally.observe_active)
+        observe(meter, semconv.create_ml_predictions, self.tally.observe_counts)
+        observe(meter, semconv.create_ml_prediction_active, self.tally.observe_active)
         self.feature_hook: Callable[[Any, Any, Any], None] | None = None
         """``hook(row, label or value, confidence)`` per successful prediction: the drift feed."""
         self.log_queue = LogQueue(self.logger.emit, lambda n: problems.report("log_queue_full", count=True))
@@ -254,16 +254,16 @@ class PredictionRecorder:
 
     def _log_row(self, attributes: ModelAttributes, details: dict[str, Any], features: Any, duration: float,
                  exc: BaseException | None) -> None:
-        record = {**attributes.base, **details, semconv.ML_PREDICTION_DURATION: duration}
+        record = {**attributes.base, **details, semconv.ML_PREDICTION_DURATION_SECONDS: duration}
         if self.capture.enabled and features is not None:
             record[semconv.ML_PREDICTION_FEATURES] = self.capture.select(features)
         if semconv.ERROR_TYPE in details:      # rare, and worth having at once: emitted here
             self.logger.emit(body="prediction failed", severity_number=logs.ERROR, severity_text="ERROR",
-                             event_name="ml.prediction", attributes=record, exception=exc)
+                             event_name=semconv.ML_PREDICTION_EVENT, attributes=record, exception=exc)
         else:
             self.log_queue.put({"timestamp": time.time_ns(), "context": context.get_current(), "body": "prediction",
                                 "severity_number": logs.INFO, "severity_text": "INFO",
-                                "event_name": "ml.prediction", "attributes": record})
+                                "event_name": semconv.ML_PREDICTION_EVENT, "attributes": record})
 
     # ------------------------------------------------------------------ value checks
     def _confidence(self, raw: Any) -> float | None:

@@ -77,7 +77,7 @@ class Deployment:
                 self._history.append(version)
                 self.monitor.set_version(version)
         self._logger.emit(body=f"deployed {self.monitor.name} {version}", severity_number=logs.INFO,
-                          severity_text="INFO", event_name="ml.deployment",
+                          severity_text="INFO", event_name=semconv.ML_DEPLOYMENT_EVENT,
                           attributes={semconv.ML_MODEL_NAME: self.monitor.name, semconv.ML_MODEL_VERSION: version})
 
     def rollback(self, reason: str = "manual") -> tuple[str, str] | None:
@@ -96,6 +96,6 @@ class Deployment:
                       semconv.ML_ROLLBACK_FROM_VERSION: taken_out, semconv.ML_ROLLBACK_REASON: reason}
         self._rollbacks.add(1, attributes)
         self._logger.emit(body=f"rolled back {self.monitor.name} from {taken_out} to {restored} ({reason})",
-                          severity_number=logs.WARN, severity_text="WARN", event_name="ml.rollback",
+                          severity_number=logs.WARN, severity_text="WARN", event_name=semconv.ML_ROLLBACK_EVENT,
                           attributes=attributes)
         return taken_out, restored

@@ -220,7 +220,7 @@ class ModelMonitor:
                     semconv.ML_OUTCOME_LABEL: self._labels.bound(str(actual)),
                     semconv.ML_OUTCOME_CORRECT: "true" if str(actual) == stored.label else "false",
                 })
-            self._linked_span("outcome", stored.span_context, prediction_id)
+            self._linked_span(semconv.OUTCOME_SPAN, stored.span_context, prediction_id)
             return True
         except Exception as exc:  # noqa: BLE001
             self._problems.report("outcome_failed", exc=exc)
@@ -244,7 +244,7 @@ class ModelMonitor:
                 else:
                     self._problems.report("bad_business_value", "must be a finite number >= 0")
             if stored is not None:
-                self._linked_span(f"business {event}", stored.span_context, prediction_id)
+                self._linked_span(f"{semconv.BUSINESS_SPAN} {event}", stored.span_context, prediction_id)
             return stored is not None
         except Exception as exc:  # noqa: BLE001
             self._problems.report("business_event_failed", exc=exc)

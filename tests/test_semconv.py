@@ -1,53 +1,72 @@
-"""The README's telemetry table and otel_ml/semconv.py say the same thing."""
+"""otel_ml/semconv.py is what model/registry.yaml says: names, instruments, units, translation."""
 
-import re
-from pathlib import Path
+import inspect
 
+import pytest
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
+from assets import registry as registry_module
 from otel_ml import semconv
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+REGISTRY = registry_module.load()
 
 
-def readme_rows():
-    rows = {}
-    for line in README.read_text().splitlines():
-        match = re.match(r"\| `(ml\.[a-z_.]+)` \|.*\| `([a-z_]+)` \|$", line)
-        if match:
-            rows[match.group(1)] = match.group(2)
-    return rows
+def _create(meter, metric):
+    factory = getattr(semconv, metric.factory)
+    args = [[]] if "callbacks" in inspect.signature(factory).parameters else []
+    return factory(meter, *args)
 
 
-def test_every_metric_is_in_the_readme_with_its_prometheus_name():
-    rows = readme_rows()
-    assert set(rows) == set(semconv.ALL_METRICS)
-    for name, prometheus in rows.items():
-        family = semconv.prometheus_name(name)
-        assert prometheus in (family, f"{family}_bucket"), name
+@pytest.mark.parametrize("metric", REGISTRY.metrics, ids=lambda m: m.name)
+def test_each_factory_creates_the_registered_instrument(metric):
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    instrument = _create(meter, metric)
+    assert instrument.name == metric.name == getattr(semconv, metric.id)
+    assert instrument.description == metric.description
+    assert instrument.unit == ("" if metric.unit == "user" else metric.unit)
+    kind = type(instrument).__name__.lstrip("_").lower()
+    assert kind == metric.instrument.replace("_", ""), kind
 
 
-def test_factories_create_instruments_with_the_registered_names():
-    meter = MeterProvider().get_meter("test")
-    created = [
-        semconv.create_ml_prediction_duration(meter), semconv.create_ml_prediction_confidence(meter),
-        semconv.create_ml_prediction_value(meter), semconv.create_ml_outcomes(meter),
-        semconv.create_ml_outcome_absolute_error(meter), semconv.create_ml_outcomes_unmatched(meter),
-        semconv.create_ml_business_events(meter), semconv.create_ml_business_value(meter),
-        semconv.create_ml_feature_invalid(meter), semconv.create_ml_monitor_problems(meter),
-        semconv.create_ml_predictions(meter, []), semconv.create_ml_prediction_active(meter, []),
-        *(semconv.create_ml_drift_gauge(meter, name, []) for name in (
-            semconv.ML_DRIFT_STATISTIC, semconv.ML_DRIFT_P_VALUE, semconv.ML_DRIFT_DETECTED,
-            semconv.ML_DRIFT_WINDOW_SIZE, semconv.ML_DRIFT_THRESHOLD, semconv.ML_DRIFT_READY,
-            semconv.ML_DRIFT_REFERENCE_ROWS)),
-        semconv.create_ml_drift_check_duration(meter),
-        semconv.create_ml_feature_quantile(meter, lambda _o: []),
-        semconv.create_ml_feature_category_count(meter, lambda _o: []), semconv.create_ml_model_rollbacks(meter),
-    ]
-    assert sorted(i.name for i in created) == sorted(semconv.ALL_METRICS)
+def test_every_metric_has_a_spec_and_a_factory():
+    assert semconv.ALL_METRICS == tuple(m.name for m in REGISTRY.metrics)
+    factories = {name for name, _ in inspect.getmembers(semconv, inspect.isfunction) if name.startswith("create_")}
+    assert factories == {m.factory for m in REGISTRY.metrics}
+
+
+@pytest.mark.parametrize(("name", "unit", "expected"), [
+    (semconv.ML_PREDICTIONS, None, "ml_predictions_total"),
+    (semconv.ML_PREDICTION_DURATION, None, "ml_prediction_duration_seconds"),
+    (semconv.ML_PREDICTION_CONFIDENCE_METRIC, None, "ml_prediction_confidence"),
+    (semconv.ML_PREDICTION_VALUE_METRIC, "s", "ml_prediction_value_seconds"),
+    (semconv.ML_BUSINESS_VALUE, "EUR", "ml_business_value_total"),
+    (semconv.ML_DRIFT_P_VALUE, None, "ml_drift_p_value"),
+    (semconv.HTTP_SERVER_REQUEST_DURATION, None, "http_server_request_duration_seconds"),
+    (semconv.PROCESS_MEMORY_USAGE, None, "process_memory_usage_bytes"),
+])
+def test_prometheus_names_follow_the_otlp_translation(name, unit, expected):
+    assert semconv.prometheus_name(name, unit) == expected
 
 
 def test_our_names_are_under_the_ml_prefix():
-    names = [v for k, v in vars(semconv).items() if k.isupper() and isinstance(v, str) and "." in v]
-    assert len(names) > 20
-    assert all(name.startswith("ml.") for name in names if name != semconv.ERROR_TYPE)
+    assert all(a.name.startswith("ml.") for a in REGISTRY.attributes if a.stability != "stable")
+    assert all(m.name.startswith("ml.") for m in REGISTRY.metrics)
+    assert [a.name for a in REGISTRY.attributes if not a.name.startswith("ml.")] == [semconv.ERROR_TYPE]
+
+
+def test_no_metric_attribute_is_an_identifier_or_a_feature_value():
+    on_metrics = {a.id for a in REGISTRY.attributes if "metrics" in a.where}
+    for metric in REGISTRY.metrics:
+        assert set(metric.attributes) <= on_metrics, metric.name
+    assert "ML_PREDICTION_ID" not in on_metrics and "ML_PREDICTION_FEATURES" not in on_metrics
+
+
+def test_a_registry_with_an_unknown_attribute_is_refused(tmp_path):
+    text = registry_module.REGISTRY.read_text().replace(
+        "attributes: [ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL]",
+        "attributes: [ML_MODEL_NAME, ML_MODEL_VERSION, ML_NO_SUCH_THING]", 1)
+    (tmp_path / "registry.yaml").write_text(text)
+    with pytest.raises(ValueError, match="unknown attributes.*ML_NO_SUCH_THING"):
+        registry_module.load(tmp_path / "registry.yaml")

@@ -36,21 +36,19 @@ class DriftTelemetry:
         self._tracer = trace.get_tracer("otel_ml.drift", __version__, tracer_provider)
         self._logger = logs.prediction_logger(logger_provider)
         meter = metrics.get_meter("otel_ml.drift", __version__, meter_provider)
-        for gauge, callback in ((semconv.ML_DRIFT_STATISTIC, self._statistics), (semconv.ML_DRIFT_P_VALUE, self._p_values),
-                               (semconv.ML_DRIFT_DETECTED, self._detected),
-                               (semconv.ML_DRIFT_WINDOW_SIZE, self._window_sizes),
-                               (semconv.ML_DRIFT_THRESHOLD, self._threshold),
-                               (semconv.ML_DRIFT_READY, self._ready),
-                               (semconv.ML_DRIFT_REFERENCE_ROWS, self._reference_rows)):
-            observe(meter, gauge, lambda m, callbacks, g=gauge: semconv.create_ml_drift_gauge(m, g, callbacks), callback)
+        for create, callback in ((semconv.create_ml_drift_statistic, self._statistics),
+                                 (semconv.create_ml_drift_p_value, self._p_values),
+                                 (semconv.create_ml_drift_detected, self._detected),
+                                 (semconv.create_ml_drift_window_size, self._window_sizes),
+                                 (semconv.create_ml_drift_threshold, self._threshold),
+                                 (semconv.create_ml_drift_ready, self._ready),
+                                 (semconv.create_ml_drift_reference_rows, self._reference_rows)):
+            observe(meter, create, callback)
         self._quantiles, self._categories = processor.fleet.observe(self.base)
-        observe(meter, semconv.ML_FEATURE_QUANTILE,
-                lambda m, callbacks: semconv.create_ml_feature_quantile(m, callbacks[0]), self._observe_quantiles)
-        observe(meter, semconv.ML_FEATURE_CATEGORY_COUNT,
-                lambda m, callbacks: semconv.create_ml_feature_category_count(m, callbacks[0]),
-                self._observe_categories)
+        observe(meter, semconv.create_ml_feature_quantile, self._observe_quantiles)
+        observe(meter, semconv.create_ml_feature_category_count, self._observe_categories)
         self._duration = semconv.create_ml_drift_check_duration(meter)
-        self._span_name = f"drift {name}"
+        self._span_name = f"{semconv.DRIFT_SPAN} {name}"
         processor.on_check(self._on_check)
 
     def _observe_quantiles(self, options: CallbackOptions) -> Iterable[Observation]:
@@ -112,15 +110,16 @@ class DriftTelemetry:
         flipped = [f for f in report.features if f.drift_detected != before.get(f.name, False)]
         if not flipped:
             return
-        span = self._tracer.start_span(self._span_name, attributes={**self.base, "ml.drift.flipped": len(flipped)})
+        span = self._tracer.start_span(self._span_name, attributes={**self.base, semconv.ML_DRIFT_FLIPPED: len(flipped)})
         with trace.use_span(span, end_on_exit=True):
             for f in flipped:
                 state = "detected" if f.drift_detected else "resolved"
-                details = {**self._feature_attributes(f.name, f.method), "ml.drift.state": state,
-                           "ml.drift.statistic": f.statistic, "ml.drift.p_value": f.p_value,
-                           "ml.drift.psi": f.psi, "ml.drift.window.size": f.window_size}
-                span.add_event(f"ml.drift.{state}", details)
-                self._logger.emit(body=f"drift {state} on feature {f.name}", event_name="ml.drift",
+                details = {**self._feature_attributes(f.name, f.method), semconv.ML_DRIFT_STATE: state,
+                           semconv.ML_DRIFT_STATISTIC_VALUE: f.statistic, semconv.ML_DRIFT_P_VALUE_VALUE: f.p_value,
+                           semconv.ML_DRIFT_PSI: f.psi, semconv.ML_DRIFT_WINDOW_SIZE_VALUE: f.window_size}
+                event = semconv.ML_DRIFT_DETECTED_EVENT if f.drift_detected else semconv.ML_DRIFT_RESOLVED_EVENT
+                span.add_event(event, details)
+                self._logger.emit(body=f"drift {state} on feature {f.name}", event_name=semconv.ML_DRIFT_EVENT,
                                   severity_number=logs.WARN if f.drift_detected else logs.INFO,
                                   severity_text="WARN" if f.drift_detected else "INFO", attributes=details)
 

@@ -1,4 +1,4 @@
-"""The otel-ml Grafana dashboards, as code (written to grafana/dashboards/ by build_grafana.py).
+"""The otel-ml Grafana dashboards, as code (written to grafana/dashboards/ by ``python -m assets``).
 
 Helpers build panels and targets with the datasource uids of
 grafana/provisioning/datasources/datasources.yaml; every dashboard has the variables
@@ -10,16 +10,61 @@ from __future__ import annotations
 from typing import Any
 
 from otel_ml import alerts
-
-_FLEET_BY = "service_name, ml_model_name, ml_model_version"
+from otel_ml.promql import (
+    ACTIVE,
+    BUSINESS_EVENTS,
+    BUSINESS_VALUE,
+    BY_VERSION,
+    CONFIDENCE,
+    CORRECT,
+    DRIFT_DETECTED,
+    DRIFT_P_VALUE,
+    DRIFT_STATISTIC,
+    DRIFT_WINDOW_SIZE,
+    ERROR,
+    EVENT,
+    FEATURE,
+    FROM_VERSION,
+    HTTP_ACTIVE,
+    HTTP_DURATION,
+    HTTP_STATUS,
+    INSTANCE,
+    LABEL,
+    METHOD,
+    MODEL,
+    MONITOR_PROBLEMS,
+    OUTCOME_LABEL,
+    OUTCOMES,
+    PREDICTION_DURATION_BUCKET,
+    PREDICTIONS,
+    PROBLEM,
+    PROCESS_CPU,
+    PROCESS_MEMORY,
+    ROLLBACK_REASON,
+    ROLLBACKS,
+    ROUTE,
+    SDK_LOGS_EXPORTED,
+    SDK_LOGS_PROCESSED,
+    SDK_POINTS_EXPORTED,
+    SDK_SPANS_EXPORTED,
+    SDK_SPANS_PROCESSED,
+    SERVICE,
+    STATUS,
+    VERSION,
+)
 
 PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
 LOKI = {"type": "loki", "uid": "loki"}
 TEMPO = {"type": "tempo", "uid": "tempo"}
-SEL = 'service_name=~"$service",ml_model_name=~"$model",ml_model_version=~"$version"'
-HTTP = 'service_name=~"$service",http_route="/predict"'
+SEL = f'{SERVICE}=~"$service",{MODEL}=~"$model",{VERSION}=~"$version"'
+HTTP = f'{SERVICE}=~"$service",{ROUTE}="/predict"'
 RATE = "[$__rate_interval]"
 RANGE = "[$__range]"
+
+
+def legend_of(*labels: str) -> str:
+    """A legend naming each series by these labels' values: ``{{label}}``."""
+    return " ".join("{{" + label + "}}" for label in labels)
 
 
 def prom(expr: str, legend: str = "", ref: str = "A", *, exemplar: bool = False, instant: bool = False,
@@ -67,10 +112,10 @@ def query_variable(name: str, label: str, query: str) -> dict:
 
 def variables() -> list[dict]:
     return [
-        query_variable("service", "Service", "label_values(ml_predictions_total, service_name)"),
-        query_variable("model", "Model", 'label_values(ml_predictions_total{service_name=~"$service"}, ml_model_name)'),
-        query_variable("version", "Version", 'label_values(ml_predictions_total{service_name=~"$service",'
-                                             'ml_model_name=~"$model"}, ml_model_version)'),
+        query_variable("service", "Service", f"label_values({PREDICTIONS}, {SERVICE})"),
+        query_variable("model", "Model", f'label_values({PREDICTIONS}{{{SERVICE}=~"$service"}}, {MODEL})'),
+        query_variable("version", "Version", f'label_values({PREDICTIONS}{{{SERVICE}=~"$service",'
+                                             f'{MODEL}=~"$model"}}, {VERSION})'),
     ]
 
 
@@ -93,68 +138,68 @@ def overview() -> dict:
                      "System, model and business view of monitored models.", [
         row(100, "System", 0),
         panel(1, "Request and prediction rate", "timeseries", [
-            prom(f"sum by (http_route) (rate(http_server_request_duration_seconds_count{{service_name=~\"$service\"}}{RATE}))",
-                 "{{http_route}} requests"),
-            prom(f"sum by (ml_model_version) (rate(ml_predictions_total{{{SEL}}}{RATE}))", "{{ml_model_version}} predictions",
+            prom(f"sum by ({ROUTE}) (rate({HTTP_DURATION}_count{{{SERVICE}=~\"$service\"}}{RATE}))",
+                 legend_of(ROUTE) + " requests"),
+            prom(f"sum by ({VERSION}) (rate({PREDICTIONS}{{{SEL}}}{RATE}))", legend_of(VERSION) + " predictions",
                  "B")], (0, 1, 8, 8), unit="reqps"),
         panel(2, "Active requests and predictions", "timeseries", [
-            prom('sum(http_server_active_requests{service_name=~"$service"})', "HTTP requests"),
-            prom(f"sum(ml_prediction_active{{{SEL}}})", "predictions", "B")], (8, 1, 8, 8), unit="short"),
+            prom(f'sum({HTTP_ACTIVE}{{{SERVICE}=~"$service"}})', "HTTP requests"),
+            prom(f"sum({ACTIVE}{{{SEL}}})", "predictions", "B")], (8, 1, 8, 8), unit="short"),
         panel(3, "Error rate by type", "timeseries", [
-            prom(f"sum by (ml_model_version, error_type) (rate(ml_predictions_total{{{SEL},ml_prediction_status=\"error\"}}{RATE}))"
-                 f" / ignoring (error_type) group_left sum by (ml_model_version) (rate(ml_predictions_total{{{SEL}}}{RATE}))",
-                 "{{ml_model_version}} {{error_type}}")], (16, 1, 8, 8), unit="percentunit"),
+            prom(f"sum by ({VERSION}, {ERROR}) (rate({PREDICTIONS}{{{SEL},{STATUS}=\"error\"}}{RATE}))"
+                 f" / ignoring ({ERROR}) group_left sum by ({VERSION}) (rate({PREDICTIONS}{{{SEL}}}{RATE}))",
+                 legend_of(VERSION, ERROR))], (16, 1, 8, 8), unit="percentunit"),
         panel(4, "Prediction latency p50 / p95 / p99", "timeseries", [
-            prom(f"histogram_quantile({q}, sum by (le) (rate(ml_prediction_duration_seconds_bucket{{{SEL}}}{RATE})))",
+            prom(f"histogram_quantile({q}, sum by (le) (rate({PREDICTION_DURATION_BUCKET}{{{SEL}}}{RATE})))",
                  f"p{round(q * 100)}", ref, exemplar=True)
             for q, ref in ((0.5, "A"), (0.95, "B"), (0.99, "C"))], (0, 9, 8, 8), unit="s",
             description="Exemplars link to the prediction's trace in Tempo."),
         panel(5, "CPU", "timeseries", [
-            prom(f"sum by (service_instance_id) (rate(process_cpu_time_seconds_total{{service_name=~\"$service\"}}{RATE}))",
-                 "{{service_instance_id}}")], (8, 9, 8, 8), unit="percentunit",
+            prom(f"sum by ({INSTANCE}) (rate({PROCESS_CPU}{{{SERVICE}=~\"$service\"}}{RATE}))",
+                 legend_of(INSTANCE))], (8, 9, 8, 8), unit="percentunit",
             description="CPU seconds per second of each service process."),
         panel(6, "Memory", "timeseries", [
-            prom('sum by (service_instance_id) (process_memory_usage_bytes{service_name=~"$service"})',
-                 "{{service_instance_id}}")], (16, 9, 8, 8), unit="bytes"),
+            prom(f'sum by ({INSTANCE}) ({PROCESS_MEMORY}{{{SERVICE}=~"$service"}})',
+                 legend_of(INSTANCE))], (16, 9, 8, 8), unit="bytes"),
         row(101, "Model", 17),
         panel(7, "Prediction distribution", "timeseries", [
-            prom(f"sum by (ml_prediction_label) (rate(ml_predictions_total{{{SEL},ml_prediction_status=\"ok\"}}{RATE}))",
-                 "{{ml_prediction_label}}")], (0, 18, 8, 8), unit="reqps",
+            prom(f"sum by ({LABEL}) (rate({PREDICTIONS}{{{SEL},{STATUS}=\"ok\"}}{RATE}))",
+                 legend_of(LABEL))], (0, 18, 8, 8), unit="reqps",
             options={"legend": {"displayMode": "table", "placement": "right"}},
             fieldConfigDefaults={"custom": {"stacking": {"mode": "normal"}}}),
         panel(8, "Confidence", "heatmap", [
-            prom(f"sum by (le) (rate(ml_prediction_confidence_bucket{{{SEL}}}{RATE}))", "{{le}}", fmt="heatmap")],
+            prom(f"sum by (le) (rate({CONFIDENCE}_bucket{{{SEL}}}{RATE}))", "{{le}}", fmt="heatmap")],
             (8, 18, 8, 8), options={"calculate": False, "yAxis": {"unit": "percentunit"}}),
         panel(9, "Mean confidence per label", "timeseries", [
-            prom(f"sum by (ml_prediction_label) (rate(ml_prediction_confidence_sum{{{SEL}}}{RATE}))"
-                 f" / sum by (ml_prediction_label) (rate(ml_prediction_confidence_count{{{SEL}}}{RATE}))",
-                 "{{ml_prediction_label}}")], (16, 18, 4, 8), unit="percentunit"),
+            prom(f"sum by ({LABEL}) (rate({CONFIDENCE}_sum{{{SEL}}}{RATE}))"
+                 f" / sum by ({LABEL}) (rate({CONFIDENCE}_count{{{SEL}}}{RATE}))",
+                 legend_of(LABEL))], (16, 18, 4, 8), unit="percentunit"),
         panel(10, "Low-confidence share (<= 0.7)", "timeseries", [
-            prom(f"sum(rate(ml_prediction_confidence_bucket{{{SEL},le=\"0.7\"}}{RATE}))"
-                 f" / sum(rate(ml_prediction_confidence_count{{{SEL}}}{RATE}))", "share")],
+            prom(f"sum(rate({CONFIDENCE}_bucket{{{SEL},le=\"0.7\"}}{RATE}))"
+                 f" / sum(rate({CONFIDENCE}_count{{{SEL}}}{RATE}))", "share")],
             (20, 18, 4, 8), unit="percentunit"),
         row(102, "Business", 26),
         panel(11, "Conversions per version", "timeseries", [
-            prom(f"sum by (ml_model_version) (rate(ml_business_events_total{{{SEL},ml_business_event=\"conversion\"}}{RATE}))",
-                 "{{ml_model_version}}")], (0, 27, 8, 8), unit="reqps"),
+            prom(f"sum by ({VERSION}) (rate({BUSINESS_EVENTS}{{{SEL},{EVENT}=\"conversion\"}}{RATE}))",
+                 legend_of(VERSION))], (0, 27, 8, 8), unit="reqps"),
         panel(12, "Revenue per version", "bargauge", [
-            prom(f"sum by (ml_model_version) (increase(ml_business_value_total{{{SEL}}}{RANGE}))",
-                 "{{ml_model_version}}", instant=True)], (8, 27, 8, 8), unit="currencyUSD"),
+            prom(f"sum by ({VERSION}) (increase({BUSINESS_VALUE}{{{SEL}}}{RANGE}))",
+                 legend_of(VERSION), instant=True)], (8, 27, 8, 8), unit="currencyUSD"),
         panel(13, "Rollbacks", "table", [
-            prom(f"sum by (ml_rollback_from_version, ml_model_version, ml_rollback_reason) "
-                 f"(increase(ml_model_rollbacks_total{{service_name=~\"$service\",ml_model_name=~\"$model\"}}{RANGE}))",
+            prom(f"sum by ({FROM_VERSION}, {VERSION}, {ROLLBACK_REASON}) "
+                 f"(increase({ROLLBACKS}{{{SERVICE}=~\"$service\",{MODEL}=~\"$model\"}}{RANGE}))",
                  instant=True, fmt="table")], (16, 27, 8, 8)),
         row(103, "Monitoring", 35),
         panel(14, "Telemetry lost", "bargauge", [
-            prom(f"sum(increase({metric}{{service_name=~\"$service\",{where}}}{RANGE})) or vector(0)", legend, ref,
+            prom(f"sum(increase({metric}{{{SERVICE}=~\"$service\",{where}}}{RANGE})) or vector(0)", legend, ref,
                  instant=True)
             for ref, (metric, where, legend) in zip("ABCDEF", (
-                ("otel_sdk_exporter_span_exported_total", 'error_type!=""', "spans not exported"),
-                ("otel_sdk_processor_span_processed_total", 'error_type!=""', "spans dropped (queue full)"),
-                ("otel_sdk_exporter_log_exported_total", 'error_type!=""', "log records not exported"),
-                ("otel_sdk_processor_log_processed_total", 'error_type!=""', "log records dropped (queue full)"),
-                ("otel_sdk_exporter_metric_data_point_exported_total", 'error_type!=""', "metric points not exported"),
-                ("ml_monitor_problems_total", 'ml_problem_type="log_queue_full"', "prediction records dropped"),
+                (f"{SDK_SPANS_EXPORTED}", f'{ERROR}!=""', "spans not exported"),
+                (f"{SDK_SPANS_PROCESSED}", f'{ERROR}!=""', "spans dropped (queue full)"),
+                (f"{SDK_LOGS_EXPORTED}", f'{ERROR}!=""', "log records not exported"),
+                (f"{SDK_LOGS_PROCESSED}", f'{ERROR}!=""', "log records dropped (queue full)"),
+                (f"{SDK_POINTS_EXPORTED}", f'{ERROR}!=""', "metric points not exported"),
+                (f"{MONITOR_PROBLEMS}", f'{PROBLEM}="log_queue_full"', "prediction records dropped"),
             ))], (0, 36, 24, 8), unit="short",
             description="What the SDK could not export or had to drop (its own metrics: "
                         "OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED=true, which otel_ml.configure() turns on), "
@@ -164,37 +209,37 @@ def overview() -> dict:
 
 
 def drift() -> dict:
-    features = f'{SEL},ml_feature_name!~"\\\\(.*\\\\)"'
+    features = f'{SEL},{FEATURE}!~"\\\\(.*\\\\)"'
     return dashboard("otel-ml-drift", "otel-ml / Drift",
                      "Input, prediction and confidence drift against the reference.", [
         panel(1, "KS statistic per feature", "timeseries", [
-            prom(f'max by (ml_feature_name) (ml_drift_statistic{{{features},ml_drift_method="ks"}})',
-                 "{{ml_feature_name}}")], (0, 0, 12, 8), unit="short"),
+            prom(f'max by ({FEATURE}) ({DRIFT_STATISTIC}{{{features},{METHOD}="ks"}})',
+                 legend_of(FEATURE))], (0, 0, 12, 8), unit="short"),
         panel(2, "KS p-value per feature", "timeseries", [
-            prom(f'min by (ml_feature_name) (ml_drift_p_value{{{features},ml_drift_method="ks"}})',
-                 "{{ml_feature_name}}")], (12, 0, 12, 8), unit="short",
+            prom(f'min by ({FEATURE}) ({DRIFT_P_VALUE}{{{features},{METHOD}="ks"}})',
+                 legend_of(FEATURE))], (12, 0, 12, 8), unit="short",
             fieldConfigDefaults={"custom": {"scaleDistribution": {"type": "log", "log": 10}}}),
         panel(3, "Drifted features", "table", [
-            prom(f"max by (ml_model_version, ml_feature_name) (max_over_time(ml_drift_detected{{{SEL}}}{RANGE}))",
+            prom(f"max by ({VERSION}, {FEATURE}) (max_over_time({DRIFT_DETECTED}{{{SEL}}}{RANGE}))",
                  instant=True, fmt="table")], (0, 8, 8, 9),
             description="1: drift detected at some point in the time range; 0: not."),
         panel(4, "Fleet PSI per feature (last hour, all instances)", "timeseries", [
-            prom('max by (ml_feature_name) (ml:feature_psi:1h{ml_model_name=~"$model",ml_model_version=~"$version"})',
-                 "{{ml_feature_name}}")], (8, 8, 8, 9), unit="short",
+            prom(f'max by ({FEATURE}) (ml:feature_psi:1h{{{MODEL}=~"$model",{VERSION}=~"$version"}})',
+                 legend_of(FEATURE))], (8, 8, 8, 9), unit="short",
             description="From the recording rules in grafana/rules/drift.yml. Above 0.2: significant shift."),
         panel(5, "PSI per feature (this window)", "bargauge", [
-            prom(f'max by (ml_feature_name) (ml_drift_statistic{{{features},ml_drift_method="psi"}})',
-                 "{{ml_feature_name}}", instant=True)], (16, 8, 8, 9), unit="short"),
+            prom(f'max by ({FEATURE}) ({DRIFT_STATISTIC}{{{features},{METHOD}="psi"}})',
+                 legend_of(FEATURE), instant=True)], (16, 8, 8, 9), unit="short"),
         panel(6, "Prediction and confidence drift", "timeseries", [
-            prom(f'max by (ml_feature_name, ml_drift_method) (ml_drift_statistic{{{SEL},'
-                 f'ml_feature_name=~"\\\\(prediction\\\\)|\\\\(confidence\\\\)",ml_drift_method=~"ks|chi2"}})',
-                 "{{ml_feature_name}} {{ml_drift_method}}")], (0, 17, 12, 8), unit="short"),
+            prom(f'max by ({FEATURE}, {METHOD}) ({DRIFT_STATISTIC}{{{SEL},'
+                 f'{FEATURE}=~"\\\\(prediction\\\\)|\\\\(confidence\\\\)",{METHOD}=~"ks|chi2"}})',
+                 legend_of(FEATURE, METHOD))], (0, 17, 12, 8), unit="short"),
         panel(7, "Tested window size", "timeseries", [
-            prom(f"min by (ml_feature_name) (ml_drift_window_size{{{SEL}}})", "{{ml_feature_name}}")],
+            prom(f"min by ({FEATURE}) ({DRIFT_WINDOW_SIZE}{{{SEL}}})", legend_of(FEATURE))],
             (12, 17, 12, 8), unit="short"),
         panel(8, "Fleet chi-squared per feature (last hour, all instances)", "timeseries", [
-            prom(f"max by (ml_feature_name) ({alerts.fleet_chi2_expr(_FLEET_BY, '1h', '{' + SEL + '}')})",
-                 "{{ml_feature_name}}")], (0, 25, 24, 8), unit="short",
+            prom(f"max by ({FEATURE}) ({alerts.fleet_chi2_expr(BY_VERSION, '1h', '{' + SEL + '}')})",
+                 legend_of(FEATURE))], (0, 25, 24, 8), unit="short",
             description=f"MLFleetDrift fires above {alerts.FLEET_CHI2_CRITICAL:g}: the decile counts of every "
                         "worker and replica against the reference's, two-sample, 9 degrees of freedom."),
     ])
@@ -202,64 +247,64 @@ def drift() -> dict:
 
 def performance() -> dict:
     positive = {"name": "positive", "label": "Positive class", "type": "query", "datasource": PROMETHEUS,
-                "query": {"query": 'label_values(ml_outcomes_total{ml_model_name=~"$model"}, ml_outcome_label)',
+                "query": {"query": f'label_values({OUTCOMES}{{{MODEL}=~"$model"}}, {OUTCOME_LABEL})',
                           "refId": "positive-variable"},
-                "definition": 'label_values(ml_outcomes_total{ml_model_name=~"$model"}, ml_outcome_label)',
+                "definition": f'label_values({OUTCOMES}{{{MODEL}=~"$model"}}, {OUTCOME_LABEL})',
                 "refresh": 2, "multi": False, "includeAll": False, "current": {}, "sort": 1}
-    outcomes = f"ml_outcomes_total{{{SEL}"
+    outcomes = f"{OUTCOMES}{{{SEL}"
     stat = {"reduceOptions": {"calcs": ["lastNotNull"], "values": False}, "colorMode": "value"}
     return dashboard("otel-ml-performance", "otel-ml / Performance summary",
                      "Totals and percentiles over the chosen time range.", [
         panel(1, "Total requests", "stat", [
-            prom(f"sum(increase(http_server_request_duration_seconds_count{{{HTTP}}}{RANGE}))", instant=True)],
+            prom(f"sum(increase({HTTP_DURATION}_count{{{HTTP}}}{RANGE}))", instant=True)],
             (0, 0, 4, 5), unit="short", options=stat),
         panel(2, "Success rate", "stat", [
-            prom(f'sum(increase(http_server_request_duration_seconds_count{{{HTTP},http_response_status_code=~"2.."}}{RANGE}))'
-                 f" / sum(increase(http_server_request_duration_seconds_count{{{HTTP}}}{RANGE}))", instant=True)],
+            prom(f'sum(increase({HTTP_DURATION}_count{{{HTTP},{HTTP_STATUS}=~"2.."}}{RANGE}))'
+                 f" / sum(increase({HTTP_DURATION}_count{{{HTTP}}}{RANGE}))", instant=True)],
             (4, 0, 4, 5), unit="percentunit", options=stat),
         panel(3, "Average latency", "stat", [
-            prom(f"sum(increase(http_server_request_duration_seconds_sum{{{HTTP}}}{RANGE}))"
-                 f" / sum(increase(http_server_request_duration_seconds_count{{{HTTP}}}{RANGE}))", instant=True)],
+            prom(f"sum(increase({HTTP_DURATION}_sum{{{HTTP}}}{RANGE}))"
+                 f" / sum(increase({HTTP_DURATION}_count{{{HTTP}}}{RANGE}))", instant=True)],
             (8, 0, 4, 5), unit="s", options=stat),
         *[panel(pid, title, "stat", [
-            prom(f"histogram_quantile({q}, sum by (le) (increase(http_server_request_duration_seconds_bucket{{{HTTP}}}{RANGE})))",
+            prom(f"histogram_quantile({q}, sum by (le) (increase({HTTP_DURATION}_bucket{{{HTTP}}}{RANGE})))",
                  instant=True)], (x, 0, 4, 5), unit="s", options=stat, description=description)
           for pid, title, q, x, description in (
               (4, "p95 latency", 0.95, 12, ""), (5, "p99 latency", 0.99, 16, ""),
               (6, "Max latency (bucket bound)", 1, 20,
                "The upper bound of the highest non-empty latency bucket: histograms do not keep the exact maximum."))],
         panel(7, "Accuracy", "stat", [
-            prom(f'sum(increase({outcomes},ml_outcome_correct="true"}}{RANGE})) / sum(increase({outcomes}}}{RANGE}))',
+            prom(f'sum(increase({outcomes},{CORRECT}="true"}}{RANGE})) / sum(increase({outcomes}}}{RANGE}))',
                  instant=True)], (0, 5, 8, 5), unit="percentunit", options=stat,
             description="Share of predictions whose ground truth (from /feedback) matched."),
         panel(8, "Precision ($positive)", "stat", [
-            prom(f'sum(increase({outcomes},ml_prediction_label="$positive",ml_outcome_correct="true"}}{RANGE}))'
-                 f' / sum(increase({outcomes},ml_prediction_label="$positive"}}{RANGE}))', instant=True)],
+            prom(f'sum(increase({outcomes},{LABEL}="$positive",{CORRECT}="true"}}{RANGE}))'
+                 f' / sum(increase({outcomes},{LABEL}="$positive"}}{RANGE}))', instant=True)],
             (8, 5, 8, 5), unit="percentunit", options=stat),
         panel(9, "Recall ($positive)", "stat", [
-            prom(f'sum(increase({outcomes},ml_outcome_label="$positive",ml_outcome_correct="true"}}{RANGE}))'
-                 f' / sum(increase({outcomes},ml_outcome_label="$positive"}}{RANGE}))', instant=True)],
+            prom(f'sum(increase({outcomes},{OUTCOME_LABEL}="$positive",{CORRECT}="true"}}{RANGE}))'
+                 f' / sum(increase({outcomes},{OUTCOME_LABEL}="$positive"}}{RANGE}))', instant=True)],
             (16, 5, 8, 5), unit="percentunit", options=stat),
         panel(10, "Accuracy per version", "timeseries", [
-            prom(f'sum by (ml_model_version) (rate({outcomes},ml_outcome_correct="true"}}{RATE}))'
-                 f" / sum by (ml_model_version) (rate({outcomes}}}{RATE}))", "{{ml_model_version}}")],
+            prom(f'sum by ({VERSION}) (rate({outcomes},{CORRECT}="true"}}{RATE}))'
+                 f" / sum by ({VERSION}) (rate({outcomes}}}{RATE}))", legend_of(VERSION))],
             (0, 10, 24, 8), unit="percentunit"),
     ], extra=[positive], time_from="now-30m")
 
 
 def logs_and_traces() -> dict:
-    stream = '{service_name=~"$service"}'
+    stream = f'{{{SERVICE}=~"$service"}}'
     return dashboard("otel-ml-logs-traces", "otel-ml / Logs and traces",
                      "Prediction log records (Loki) and traces (Tempo), linked by trace id.", [
         panel(1, "Prediction logs", "logs", [
-            loki(f'{stream} | ml_model_name=~"$model" | ml_model_version=~"$version"')], (0, 0, 24, 10),
+            loki(f'{stream} | {MODEL}=~"$model" | {VERSION}=~"$version"')], (0, 0, 24, 10),
             datasource=LOKI, options={"showTime": True, "wrapLogMessage": True, "enableLogDetails": True},
             description="Each record's trace_id links to its trace in Tempo (Loki derived field)."),
         panel(2, "Failed predictions and rollbacks", "logs", [
-            loki(f'{stream} | severity_text=~"ERROR|WARN" | ml_model_name=~"$model"')], (0, 10, 12, 8),
+            loki(f'{stream} | severity_text=~"ERROR|WARN" | {MODEL}=~"$model"')], (0, 10, 12, 8),
             datasource=LOKI),
         panel(3, "Log records by severity", "timeseries", [
-            loki(f'sum by (severity_text) (count_over_time({stream} | ml_model_name=~"$model" [$__auto]))')],
+            loki(f'sum by (severity_text) (count_over_time({stream} | {MODEL}=~"$model" [$__auto]))')],
             (12, 10, 12, 8), datasource=LOKI, unit="short"),
         panel(4, "Prediction traces", "table", [
             traceql('{ resource.service.name =~ "$service" && name =~ "predict .*" && span.ml.model.version =~ "$version" }')],
