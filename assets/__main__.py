@@ -39,7 +39,7 @@ def _derived(reload: bool) -> dict[Path, Callable[[], str]]:
         for name in [n for n in sys.modules if n.split(".")[0] in ("otel_ml", "assets") and n != __name__
                      and n not in ("assets", "assets.registry", "assets.semconv_py")]:
             del sys.modules[name]
-    from assets import dashboards, promtool, readme, recording, routing
+    from assets import dashboards, datasources, promtool, readme, recording, routing
     from otel_ml import alerts
 
     registry = registry_module.load()
@@ -63,6 +63,8 @@ def _derived(reload: bool) -> dict[Path, Callable[[], str]]:
             routing.GRAFANA_HEADER, routing.grafana_notifications()),
         grafana / "alertmanager" / "alertmanager.yml": lambda: _yaml(
             routing.ALERTMANAGER_HEADER, routing.alertmanager_config()),
+        grafana / "provisioning" / "datasources" / "datasources.yaml": lambda: _yaml(
+            datasources.HEADER, datasources.provisioning()),
         ROOT / "README.md": lambda: readme.fill((ROOT / "README.md").read_text(), registry),
     })
     return files

@@ -1,7 +1,6 @@
 """The otel-ml Grafana dashboards, as code (written to grafana/dashboards/ by ``python -m assets``).
 
-Helpers build panels and targets with the datasource uids of
-grafana/provisioning/datasources/datasources.yaml; every dashboard has the variables
+Helpers build panels and targets with the datasource uids of ``assets/datasources.py``; every dashboard has the variables
 ``service``, ``model`` and ``version`` and links to the others.
 """
 
@@ -9,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from otel_ml import alerts
+from assets import datasources, recording
+from otel_ml import alerts, semconv
 from otel_ml.promql import (
     ACTIVE,
     BUSINESS_EVENTS,
@@ -53,11 +53,13 @@ from otel_ml.promql import (
     VERSION,
 )
 
-PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
-LOKI = {"type": "loki", "uid": "loki"}
-TEMPO = {"type": "tempo", "uid": "tempo"}
+PROMETHEUS = {"type": "prometheus", "uid": datasources.PROMETHEUS_UID}
+LOKI = {"type": "loki", "uid": datasources.LOKI_UID}
+TEMPO = {"type": "tempo", "uid": datasources.TEMPO_UID}
 SEL = f'{SERVICE}=~"$service",{MODEL}=~"$model",{VERSION}=~"$version"'
 HTTP = f'{SERVICE}=~"$service",{ROUTE}="/predict"'
+SPAN_SERVICE = f"resource.{semconv.SERVICE_NAME}"
+SPAN_PREDICT = f'name =~ "{semconv.PREDICT_SPAN} .*"'
 RATE = "[$__rate_interval]"
 RANGE = "[$__range]"
 
@@ -224,7 +226,7 @@ def drift() -> dict:
                  instant=True, fmt="table")], (0, 8, 8, 9),
             description="1: drift detected at some point in the time range; 0: not."),
         panel(4, "Fleet PSI per feature (last hour, all instances)", "timeseries", [
-            prom(f'max by ({FEATURE}) (ml:feature_psi:1h{{{MODEL}=~"$model",{VERSION}=~"$version"}})',
+            prom(f'max by ({FEATURE}) ({recording.FLEET_PSI_1H}{{{MODEL}=~"$model",{VERSION}=~"$version"}})',
                  legend_of(FEATURE))], (8, 8, 8, 9), unit="short",
             description="From the recording rules in grafana/rules/drift.yml. Above 0.2: significant shift."),
         panel(5, "PSI per feature (this window)", "bargauge", [
@@ -307,10 +309,10 @@ def logs_and_traces() -> dict:
             loki(f'sum by (severity_text) (count_over_time({stream} | {MODEL}=~"$model" [$__auto]))')],
             (12, 10, 12, 8), datasource=LOKI, unit="short"),
         panel(4, "Prediction traces", "table", [
-            traceql('{ resource.service.name =~ "$service" && name =~ "predict .*" && span.ml.model.version =~ "$version" }')],
+            traceql(f'{{ {SPAN_SERVICE} =~ "$service" && {SPAN_PREDICT} && span.{semconv.ML_MODEL_VERSION} =~ "$version" }}')],
             (0, 18, 12, 9), datasource=TEMPO),
         panel(5, "Slow or failed predictions", "table", [
-            traceql('{ resource.service.name =~ "$service" && name =~ "predict .*" && (duration > 100ms || status = error) }')],
+            traceql(f'{{ {SPAN_SERVICE} =~ "$service" && {SPAN_PREDICT} && (duration > 100ms || status = error) }}')],
             (12, 18, 12, 9), datasource=TEMPO),
     ], time_from="now-15m")
 

@@ -1,10 +1,10 @@
 """The telemetry registry (``model/registry.yaml``) read into typed entries.
 
 >>> registry = load()
->>> registry.metric("ML_PREDICTIONS").name
-'ml.predictions'
->>> registry.metric("ML_PREDICTIONS").instrument
-'observable_counter'
+>>> registry.attribute("ML_MODEL_NAME").name
+'ml.model.name'
+>>> registry.metric("ML_PREDICTION_DURATION").instrument, registry.metric("ML_PREDICTION_DURATION").unit
+('histogram', 's')
 """
 
 from __future__ import annotations

@@ -20,10 +20,8 @@ ever a request id, user id or feature value on a metric: those stay on spans and
 >>> meter = MeterProvider().get_meter("doc")
 >>> type(create_ml_prediction_duration(meter)).__name__
 '_Histogram'
->>> prometheus_name(ML_PREDICTION_DURATION)
-'ml_prediction_duration_seconds'
->>> prometheus_name(ML_PREDICTIONS), prometheus_label(ML_MODEL_NAME)
-('ml_predictions_total', 'ml_model_name')
+>>> prometheus_name(HTTP_SERVER_REQUEST_DURATION), prometheus_label(HTTP_ROUTE)
+('http_server_request_duration_seconds', 'http_route')
 """
 
 # ruff: noqa: E501
@@ -83,14 +81,14 @@ def prometheus_name(otel_name: str, unit: str | None = None) -> str:
 
     ``unit`` is for the metrics whose unit the user gives (``ml.prediction.value``, ...).
 
-    >>> prometheus_name(ML_PREDICTION_ACTIVE)
-    'ml_prediction_active'
+    >>> prometheus_name(HTTP_SERVER_ACTIVE_REQUESTS)
+    'http_server_active_requests'
     >>> prometheus_name(PROCESS_CPU_TIME)
     'process_cpu_time_seconds_total'
-    >>> prometheus_name("ml.nothing")
+    >>> prometheus_name("no.such.metric")
     Traceback (most recent call last):
     ...
-    KeyError: "'ml.nothing' is not in model/registry.yaml"
+    KeyError: "'no.such.metric' is not in model/registry.yaml"
     """
     spec = METRICS.get(otel_name) or EXTERNAL_METRICS.get(otel_name)
     if spec is None:

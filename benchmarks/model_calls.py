@@ -34,6 +34,7 @@ from overhead import providers  # noqa: E402
 
 from otel_ml.instrumentation import _monitors, prediction_scope  # noqa: E402
 from otel_ml.instrumentation.sklearn import SklearnInstrumentor  # noqa: E402
+from otel_ml import semconv
 
 
 def workloads(model: Any, X: np.ndarray) -> dict[str, tuple[Callable[[int], Any], int]]:
@@ -124,7 +125,7 @@ def _dropped(reader: InMemoryMetricReader) -> float:
     """Prediction log records dropped because their queue was full (ml.monitor.problems)."""
     data = reader.get_metrics_data()
     return sum(p.value for rm in (data.resource_metrics if data else []) for sm in rm.scope_metrics
-               for metric in sm.metrics if metric.name == "ml.monitor.problems"
+               for metric in sm.metrics if metric.name == semconv.ML_MONITOR_PROBLEMS
                for p in metric.data.data_points if p.attributes.get("ml.problem.type") == "log_queue_full")
 
 

@@ -1,4 +1,4 @@
-"""In-process counts behind ``ml.predictions`` and ``ml.prediction.active``.
+"""In-process counts behind the predictions counter and the active gauge (``semconv.ML_PREDICTIONS``, ``semconv.ML_PREDICTION_ACTIVE``).
 
 One synchronous SDK instrument call costs tens of microseconds here; a dict increment under a
 lock costs well under one. So predictions are tallied in plain Python and the SDK reads the

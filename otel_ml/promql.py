@@ -4,8 +4,10 @@ Derived from :mod:`otel_ml.semconv` (itself generated from ``model/registry.yaml
 OTLP-to-Prometheus translation, so that the alert rules, dashboards, recording rules and tests
 write ``f"rate({PREDICTIONS}[5m])"`` and a rename is one line of the registry.
 
->>> PREDICTIONS, PREDICTION_DURATION_BUCKET, MODEL
-('ml_predictions_total', 'ml_prediction_duration_seconds_bucket', 'ml_model_name')
+>>> HTTP_DURATION, PROCESS_CPU, ROUTE
+('http_server_request_duration_seconds', 'process_cpu_time_seconds_total', 'http_route')
+>>> PREDICTIONS == semconv.ML_PREDICTIONS.replace(".", "_") + "_total"
+True
 """
 
 from __future__ import annotations

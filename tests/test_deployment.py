@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from otel_ml.deployment import Deployment
+from otel_ml import semconv
 
 
 def test_rollback_walks_back_through_the_history(sinks):
@@ -18,9 +19,9 @@ def test_rollback_walks_back_through_the_history(sinks):
     assert deployment.rollback("HighErrorRate") == ("v3", "v2") and monitor.version == "v2"
     assert deployment.rollback("HighLatency") == ("v2", "v1") and monitor.version == "v1"
     assert deployment.rollback("again") is None
-    assert sinks.value("ml.model.rollbacks", ml__rollback__from_version="v3", ml__model__version="v2",
+    assert sinks.value(semconv.ML_MODEL_ROLLBACKS, ml__rollback__from_version="v3", ml__model__version="v2",
                        ml__rollback__reason="HighErrorRate") == 1
-    assert sinks.value("ml.model.rollbacks") == 2
+    assert sinks.value(semconv.ML_MODEL_ROLLBACKS) == 2
     records = [(r.event_name, r.severity_text, r.body) for r in sinks.logs()]
     assert ("ml.rollback", "WARN", "rolled back churn from v3 to v2 (HighErrorRate)") in records
     assert sum(1 for r in records if r[0] == "ml.deployment") == 3
@@ -35,8 +36,8 @@ def test_predictions_after_a_rollback_carry_the_restored_version(sinks):
     deployment.rollback()
     with monitor.predict([1.0]) as p:
         p.record("yes", confidence=0.9)
-    assert sinks.value("ml.predictions", ml__model__version="v2") == 1
-    assert sinks.value("ml.predictions", ml__model__version="v1") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v2") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v1") == 1
 
 
 def test_unknown_versions_are_refused(sinks):
@@ -57,4 +58,4 @@ def test_concurrent_rollbacks_take_out_one_version_each(sinks):
     for t in threads:
         t.join()
     assert sorted(results, key=str) == [("v2", "v1")] + [None] * 7
-    assert sinks.value("ml.model.rollbacks") == 1
+    assert sinks.value(semconv.ML_MODEL_ROLLBACKS) == 1

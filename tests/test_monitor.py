@@ -37,18 +37,18 @@ def test_metrics_per_prediction(sinks):
     for label, confidence in [("fraud", 0.97), ("ok", 0.62), ("ok", 0.88)]:
         with monitor.predict() as p:
             p.record(label, confidence=confidence)
-    assert sinks.value("ml.predictions", ml__prediction__label="ok", ml__prediction__status="ok") == 2
-    assert sinks.value("ml.predictions", ml__prediction__label="fraud") == 1
-    (duration,) = sinks.points("ml.prediction.duration")
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="ok", ml__prediction__status="ok") == 2
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="fraud") == 1
+    (duration,) = sinks.points(semconv.ML_PREDICTION_DURATION)
     assert duration.count == 3
     assert dict(duration.attributes) == {"ml.model.name": "fraud", "ml.model.version": "v3",
                                          "ml.prediction.status": "ok"}
     assert list(duration.explicit_bounds) == list(semconv.DURATION_BUCKETS)
     assert 0 < duration.sum < 1.0
-    confidence = {p.attributes["ml.prediction.label"]: p for p in sinks.points("ml.prediction.confidence")}
+    confidence = {p.attributes["ml.prediction.label"]: p for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)}
     assert list(confidence["ok"].explicit_bounds) == [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0]
     assert confidence["ok"].count == 2 and confidence["ok"].sum == pytest.approx(1.5)
-    (active,) = sinks.points("ml.prediction.active")
+    (active,) = sinks.points(semconv.ML_PREDICTION_ACTIVE)
     assert active.value == 0
 
 
@@ -56,7 +56,7 @@ def test_active_predictions_counts_those_in_progress(sinks):
     monitor = sinks.monitor()
     with monitor.predict() as outer:
         with monitor.predict():
-            (active,) = sinks.points("ml.prediction.active")
+            (active,) = sinks.points(semconv.ML_PREDICTION_ACTIVE)
             assert active.value == 2
         outer.record("x")
 
@@ -83,7 +83,7 @@ def test_no_exemplar_without_a_sampled_span(sinks):
                            meter_provider=sinks.meter_provider, logger_provider=sinks.logger_provider)
     with monitor.predict() as p:
         p.record("x", confidence=0.9)
-    (point,) = sinks.points("ml.prediction.duration")
+    (point,) = sinks.points(semconv.ML_PREDICTION_DURATION)
     assert point.count == 1 and list(point.exemplars) == []
 
 
@@ -122,14 +122,14 @@ def test_regression_gets_a_value_histogram_and_no_confidence(sinks):
     monitor = sinks.monitor("price", value_unit="EUR", value_buckets=[10, 100, 1000])
     with monitor.predict() as p:
         p.record(value=250.0)
-    (value,) = sinks.points("ml.prediction.value")
+    (value,) = sinks.points(semconv.ML_PREDICTION_VALUE_METRIC)
     assert (value.count, value.sum, list(value.explicit_bounds)) == (1, 250.0, [10, 100, 1000])
-    assert sinks.points("ml.prediction.confidence") == []
+    assert sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC) == []
     span = sinks.finished_spans()[0]
     assert span.attributes["ml.prediction.value"] == 250.0
     assert "ml.prediction.label" not in span.attributes
-    assert sinks.value("ml.predictions", ml__model__name="price") == 1
-    assert all("ml.prediction.label" not in p.attributes for p in sinks.points("ml.predictions"))
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__name="price") == 1
+    assert all("ml.prediction.label" not in p.attributes for p in sinks.points(semconv.ML_PREDICTIONS))
 
 
 def test_an_exception_is_recorded_and_re_raised_unchanged(sinks):
@@ -145,8 +145,8 @@ def test_an_exception_is_recorded_and_re_raised_unchanged(sinks):
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes["error.type"] == "ModelTimeout"
     assert [e.name for e in span.events] == ["exception"]
-    assert sinks.value("ml.predictions", ml__prediction__status="error") == 1
-    (duration,) = sinks.points("ml.prediction.duration")
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error") == 1
+    (duration,) = sinks.points(semconv.ML_PREDICTION_DURATION)
     assert duration.attributes["ml.prediction.status"] == "error"
     (record,) = sinks.logs()
     assert record.severity_text == "ERROR" and record.attributes["error.type"] == "ModelTimeout"
@@ -160,8 +160,8 @@ def test_decorator_reads_label_and_confidence(sinks):
         return ("spam", 0.75)
 
     assert classify([1, 2]) == ("spam", 0.75)
-    assert sinks.value("ml.predictions", ml__prediction__label="spam") == 1
-    (point,) = sinks.points("ml.prediction.confidence")
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="spam") == 1
+    (point,) = sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)
     assert point.sum == 0.75
 
 
@@ -172,8 +172,8 @@ def test_set_version_moves_new_predictions_to_the_new_version(sinks):
     monitor.set_version("v2")
     with monitor.predict() as p:
         p.record("a")
-    assert sinks.value("ml.predictions", ml__model__version="v1") == 1
-    assert sinks.value("ml.predictions", ml__model__version="v2") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v1") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v2") == 1
 
 
 def test_two_models_in_one_process_both_report(sinks):
@@ -184,9 +184,9 @@ def test_two_models_in_one_process_both_report(sinks):
         for _ in range(n):
             with monitor.predict() as p:
                 p.record("x")
-    assert sinks.value("ml.predictions", ml__model__name="fraud") == 2
-    assert sinks.value("ml.predictions", ml__model__name="churn") == 3
-    assert {p.attributes["ml.model.name"] for p in sinks.points("ml.prediction.active")} == {"fraud", "churn"}
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__name="fraud") == 2
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__name="churn") == 3
+    assert {p.attributes["ml.model.name"] for p in sinks.points(semconv.ML_PREDICTION_ACTIVE)} == {"fraud", "churn"}
 
 
 def test_prediction_span_current_annotates_the_enclosing_span(sinks):
@@ -218,7 +218,7 @@ def test_prediction_span_current_leaves_the_http_status_alone_but_records_except
     assert first.status.status_code.name == "UNSET" and first.attributes["ml.prediction.status"] == "error"
     assert "error.type" not in first.attributes and second.attributes["error.type"] == "TimeoutError"
     assert second.status.status_code.name == "ERROR" and second.events[0].name == "exception"
-    assert sinks.value("ml.predictions", ml__prediction__status="error") == 2
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error") == 2
 
 
 def test_prediction_span_current_without_a_recording_span_makes_a_child(sinks, monkeypatch):

@@ -1,6 +1,7 @@
 """Ground truth and business events tied back to predictions (otel_ml/monitor.py)."""
 
 import pytest
+from otel_ml import semconv
 
 
 def predict(monitor, label, confidence=0.9):
@@ -17,7 +18,7 @@ def test_accuracy_precision_and_recall_follow_from_the_outcome_counters(sinks):
         assert monitor.record_outcome(predict(monitor, predicted), actual=actual) is True
 
     def count(**attributes):
-        return sinks.value("ml.outcomes", **attributes)
+        return sinks.value(semconv.ML_OUTCOMES, **attributes)
 
     accuracy = count(ml__outcome__correct="true") / count()
     precision_1 = count(ml__prediction__label="1", ml__outcome__correct="true") / count(ml__prediction__label="1")
@@ -30,7 +31,7 @@ def test_regression_outcome_gives_absolute_error(sinks):
     with monitor.predict() as p:
         p.record(value=100.0)
     assert monitor.record_outcome(p.id, actual=92.5)
-    (point,) = sinks.points("ml.outcome.absolute_error")
+    (point,) = sinks.points(semconv.ML_OUTCOME_ABSOLUTE_ERROR)
     assert (point.count, point.sum) == (1, 7.5)
 
 
@@ -42,7 +43,7 @@ def test_unknown_and_expired_ids_are_counted_not_raised(sinks):
     assert monitor.record_outcome(first, actual="a") is False
     assert monitor.record_outcome("never-seen", actual="a") is False
     assert monitor.record_outcome(None, actual="a") is False
-    assert sinks.value("ml.outcomes.unmatched", ml__outcome__reason="unknown") == 3
+    assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED, ml__outcome__reason="unknown") == 3
 
 
 def test_expired_id(sinks):
@@ -52,7 +53,7 @@ def test_expired_id(sinks):
     old = predict(monitor, "a")
     clock[0] += 61
     assert monitor.record_outcome(old, actual="a") is False
-    assert sinks.value("ml.outcomes.unmatched", ml__outcome__reason="expired") == 1
+    assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED, ml__outcome__reason="expired") == 1
 
 
 def test_outcome_span_links_to_the_prediction_span(sinks):
@@ -71,15 +72,15 @@ def test_business_events_are_credited_to_the_version_that_predicted(sinks):
     monitor.set_version("v2")                                   # a rollout after the prediction
     assert monitor.record_business_event("conversion", value=12.5, prediction_id=pid) is True
     assert monitor.record_business_event("click") is False       # no id: the active version
-    assert sinks.value("ml.business.events", ml__model__version="v1", ml__business__event="conversion") == 1
-    assert sinks.value("ml.business.value", ml__model__version="v1") == 12.5
-    assert sinks.value("ml.business.events", ml__model__version="v2", ml__business__event="click") == 1
+    assert sinks.value(semconv.ML_BUSINESS_EVENTS, ml__model__version="v1", ml__business__event="conversion") == 1
+    assert sinks.value(semconv.ML_BUSINESS_VALUE, ml__model__version="v1") == 12.5
+    assert sinks.value(semconv.ML_BUSINESS_EVENTS, ml__model__version="v2", ml__business__event="click") == 1
 
 
 @pytest.mark.parametrize("value", [-3.0, float("nan"), "lots"], ids=["negative", "nan", "text"])
 def test_bad_business_values_are_counted_as_problems(sinks, value):
     monitor = sinks.monitor()
     monitor.record_business_event("refund", value=value)
-    assert sinks.value("ml.business.events", ml__business__event="refund") == 1
-    assert sinks.points("ml.business.value") == []
-    assert sum(p.value for p in sinks.points("ml.monitor.problems")) == 1
+    assert sinks.value(semconv.ML_BUSINESS_EVENTS, ml__business__event="refund") == 1
+    assert sinks.points(semconv.ML_BUSINESS_VALUE) == []
+    assert sum(p.value for p in sinks.points(semconv.ML_MONITOR_PROBLEMS)) == 1

@@ -24,9 +24,9 @@ def test_bad_features_are_counted_per_feature_and_the_prediction_returns(sinks, 
     with monitor.predict(features) as p:
         p.record("ok", confidence=0.9)
     found = {(pt.attributes[semconv.ML_FEATURE_NAME], pt.attributes[semconv.ML_FEATURE_PROBLEM])
-             for pt in sinks.points("ml.feature.invalid")}
+             for pt in sinks.points(semconv.ML_FEATURE_INVALID)}
     assert found == expected
-    assert sinks.value("ml.predictions", ml__prediction__status="ok") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="ok") == 1
 
 
 def test_clean_features_count_nothing(sinks):
@@ -34,7 +34,7 @@ def test_clean_features_count_nothing(sinks):
     for row in ([1, 2], np.array([3.0, 4.0]), {"a": 1, "b": 2}):
         with monitor.predict(row) as p:
             p.record("ok")
-    assert sinks.points("ml.feature.invalid") == []
+    assert sinks.points(semconv.ML_FEATURE_INVALID) == []
 
 
 def test_problems_are_logged_once_and_counted_every_time(sinks, caplog):
@@ -43,8 +43,8 @@ def test_problems_are_logged_once_and_counted_every_time(sinks, caplog):
         for _ in range(50):
             with monitor.predict([float("nan")]) as p:
                 p.record("x", confidence=float("nan"))
-    assert sinks.value("ml.feature.invalid") == 50
-    assert sinks.value("ml.monitor.problems", ml__problem__type="bad_confidence") == 50
+    assert sinks.value(semconv.ML_FEATURE_INVALID) == 50
+    assert sinks.value(semconv.ML_MONITOR_PROBLEMS, ml__problem__type="bad_confidence") == 50
     messages = [r.getMessage() for r in caplog.records]
     assert sum("feature_nan" in m for m in messages) == 1
     assert sum("bad_confidence" in m for m in messages) == 1
@@ -55,9 +55,9 @@ def test_unbounded_labels_are_capped_on_metrics_but_kept_on_spans(sinks):
     for i in range(200):
         with monitor.predict() as p:
             p.record(f"free text {i}", confidence=0.9)
-    labels = {pt.attributes["ml.prediction.label"] for pt in sinks.points("ml.predictions")}
+    labels = {pt.attributes["ml.prediction.label"] for pt in sinks.points(semconv.ML_PREDICTIONS)}
     assert len(labels) == 6 and semconv.OTHER in labels
-    assert sinks.value("ml.predictions", ml__prediction__label="other") == 195
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="other") == 195
     assert sinks.finished_spans()[-1].attributes["ml.prediction.label"] == "free text 199"
 
 
@@ -66,7 +66,7 @@ def test_allowed_labels_map_the_rest_to_other(sinks):
     for label in ("cat", "emu"):
         with monitor.predict() as p:
             p.record(label)
-    assert {pt.attributes["ml.prediction.label"] for pt in sinks.points("ml.predictions")} == {"cat", "other"}
+    assert {pt.attributes["ml.prediction.label"] for pt in sinks.points(semconv.ML_PREDICTIONS)} == {"cat", "other"}
 
 
 @pytest.mark.parametrize("confidence", [1.5, -0.1, float("nan"), "high", object()],
@@ -75,16 +75,16 @@ def test_bad_confidence_is_dropped(sinks, confidence):
     monitor = sinks.monitor()
     with monitor.predict() as p:
         p.record("x", confidence=confidence)
-    assert sinks.points("ml.prediction.confidence") == []
+    assert sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC) == []
     assert "ml.prediction.confidence" not in sinks.finished_spans()[0].attributes
-    assert sinks.value("ml.predictions") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS) == 1
 
 
 def test_unhashable_label_does_not_raise(sinks):
     monitor = sinks.monitor()
     with monitor.predict() as p:
         p.record(["a", "list"], confidence=0.6)
-    assert sinks.value("ml.predictions", ml__prediction__label="['a', 'list']") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="['a', 'list']") == 1
 
 
 class _Exploding:
@@ -120,6 +120,6 @@ def test_active_predictions_come_back_down_when_recording_fails(sinks):
     monitor._recorder.duration = _Exploding()
     with monitor.predict() as p:
         p.record("x", confidence=0.9)
-    (active,) = sinks.points("ml.prediction.active")
+    (active,) = sinks.points(semconv.ML_PREDICTION_ACTIVE)
     assert active.value == 0
-    assert sinks.value("ml.monitor.problems", ml__problem__type="record_failed") == 1
+    assert sinks.value(semconv.ML_MONITOR_PROBLEMS, ml__problem__type="record_failed") == 1

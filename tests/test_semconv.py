@@ -37,17 +37,23 @@ def test_every_metric_has_a_spec_and_a_factory():
 
 
 @pytest.mark.parametrize(("name", "unit", "expected"), [
-    (semconv.ML_PREDICTIONS, None, "ml_predictions_total"),
-    (semconv.ML_PREDICTION_DURATION, None, "ml_prediction_duration_seconds"),
-    (semconv.ML_PREDICTION_CONFIDENCE_METRIC, None, "ml_prediction_confidence"),
-    (semconv.ML_PREDICTION_VALUE_METRIC, "s", "ml_prediction_value_seconds"),
-    (semconv.ML_BUSINESS_VALUE, "EUR", "ml_business_value_total"),
-    (semconv.ML_DRIFT_P_VALUE, None, "ml_drift_p_value"),
-    (semconv.HTTP_SERVER_REQUEST_DURATION, None, "http_server_request_duration_seconds"),
+    (semconv.HTTP_SERVER_REQUEST_DURATION, None, "http_server_request_duration_seconds"),   # unit suffix
+    (semconv.PROCESS_CPU_TIME, None, "process_cpu_time_seconds_total"),                      # and a counter's
+    (semconv.HTTP_SERVER_ACTIVE_REQUESTS, None, "http_server_active_requests"),              # non-monotonic: none
     (semconv.PROCESS_MEMORY_USAGE, None, "process_memory_usage_bytes"),
 ])
 def test_prometheus_names_follow_the_otlp_translation(name, unit, expected):
     assert semconv.prometheus_name(name, unit) == expected
+
+
+@pytest.mark.parametrize("metric", REGISTRY.metrics, ids=lambda m: m.name)
+def test_each_metric_translates_by_its_instrument_and_unit(metric):
+    base = metric.name.replace(".", "_")
+    unit = "s" if metric.unit == "user" else None          # a user's unit adds its suffix too
+    base += "_seconds" if (unit or metric.unit) == "s" else ""
+    total = "_total" if metric.instrument in ("counter", "observable_counter") else ""
+    assert semconv.prometheus_name(metric.name, unit) == base + total
+    assert semconv.prometheus_name(metric.name, "EUR") == metric.name.replace(".", "_") + total
 
 
 def test_our_names_are_under_the_ml_prefix():

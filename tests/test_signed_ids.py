@@ -8,6 +8,7 @@ import pytest
 
 from otel_ml.signed_ids import INVALID, IdSigner
 from otel_ml.store import EXPIRED
+from otel_ml import semconv
 
 KEY = b"a-shared-secret-of-32-characters!!"
 
@@ -89,9 +90,9 @@ def test_outcomes_are_matched_by_another_process_with_the_key(sinks, monkeypatch
     assert feedback.record_outcome(p.id, actual="1") is True
     assert feedback.record_outcome(p.id[:-1] + "x", actual="1") is False
     assert feedback.record_outcome("0123456789abcdef", actual="1") is False     # a random id: not this process's
-    assert sinks.value("ml.outcomes", ml__outcome__correct="true") == 1
-    assert sinks.value("ml.outcomes.unmatched", ml__outcome__reason="invalid") == 1
-    assert sinks.value("ml.outcomes.unmatched", ml__outcome__reason="unknown") == 1
+    assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="true") == 1
+    assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED, ml__outcome__reason="invalid") == 1
+    assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED, ml__outcome__reason="unknown") == 1
     assert len(serving._store) == 0                                 # signed ids need no store
 
 

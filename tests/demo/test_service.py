@@ -10,6 +10,7 @@ from openapi_spec_validator import validate
 
 from otel_ml.demo.run import Stack
 from otel_ml.demo.validation import MAX_BODY_BYTES
+from otel_ml import semconv
 
 TOKEN = "t0ken-for-the-demo-tests"
 
@@ -56,7 +57,7 @@ def test_predict_answers_and_is_monitored_under_the_http_span(served):
     predict, server = spans["predict breast-cancer"], spans["POST /predict"]
     assert predict.parent.span_id == server.context.span_id
     assert predict.attributes["ml.prediction.id"] == body["prediction_id"]
-    assert sinks.value("ml.predictions", ml__prediction__status="ok") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="ok") == 1
 
 
 @pytest.mark.parametrize("mutate, status, fragment", [
@@ -71,7 +72,7 @@ def test_bad_rows_get_a_problem_document_and_never_reach_the_model(served, mutat
     got, content_type, problem = client.call("POST", "/predict", body)
     assert (got, content_type) == (status, "application/problem+json")
     assert problem["status"] == status and fragment in problem["detail"]
-    assert sinks.value("ml.predictions") == 0
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0
 
 
 def test_nan_oversized_and_wrong_content_type(served):
@@ -83,7 +84,7 @@ def test_nan_oversized_and_wrong_content_type(served):
     assert client.call("POST", "/predict", raw=b"a=1", content_type="application/x-www-form-urlencoded")[0] == 415
     assert client.call("POST", "/predict", raw=b"{oops")[0] == 400
     assert client.call("GET", "/predict")[0] == 405
-    assert sinks.value("ml.predictions") == 0
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0
 
 
 def test_feedback_and_conversions_are_credited_to_the_prediction(served):
@@ -91,11 +92,11 @@ def test_feedback_and_conversions_are_credited_to_the_prediction(served):
     prediction = client.call("POST", "/predict", good_row(stack))[2]
     other = "benign" if prediction["label"] == "malignant" else "malignant"
     assert client.call("POST", "/feedback", {"prediction_id": prediction["prediction_id"], "actual": other})[0] == 200
-    assert sinks.value("ml.outcomes", ml__outcome__correct="false", ml__model__version="v1") == 1
+    assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="false", ml__model__version="v1") == 1
     assert client.call("POST", "/feedback", {"prediction_id": "nope", "actual": other})[0] == 404
     assert client.call("POST", "/feedback", {"prediction_id": prediction["prediction_id"], "actual": "cat"})[0] == 422
     assert client.call("POST", "/conversion", {"prediction_id": prediction["prediction_id"], "value": 42.5})[0] == 200
-    assert sinks.value("ml.business.value", ml__business__event="conversion") == 42.5
+    assert sinks.value(semconv.ML_BUSINESS_VALUE, ml__business__event="conversion") == 42.5
     assert client.call("POST", "/conversion", {"prediction_id": prediction["prediction_id"], "value": -1})[0] == 422
     assert client.call("POST", "/conversion", {"prediction_id": "nope", "value": 1})[0] == 404
 
@@ -129,13 +130,13 @@ def test_a_faulty_release_fails_visibly_and_the_webhook_rolls_it_back(served):
         {"active": "v2", "fault_rate": 1.0}
     status, _, problem = client.call("POST", "/predict", good_row(stack))
     assert status == 503 and "injected fault" in problem["detail"]
-    assert sinks.value("ml.predictions", ml__model__version="v2", error__type="TimeoutError") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v2", error__type="TimeoutError") == 1
     alert = {"status": "firing", "labels": {"alertname": "MLHighErrorRate", "severity": "critical",
                                             "ml_model_name": "breast-cancer", "ml_model_version": "v2"}}
     status, _, answer = client.call("POST", "/admin/rollback", {"alerts": [alert]}, token=TOKEN)
     assert status == 200 and answer["rolled_back"] == {"from": "v2", "to": "v1", "alert": "MLHighErrorRate"}
     assert client.call("POST", "/predict", good_row(stack))[2]["model_version"] == "v1"
-    assert sinks.value("ml.model.rollbacks", ml__model__version="v1", ml__rollback__from_version="v2",
+    assert sinks.value(semconv.ML_MODEL_ROLLBACKS, ml__model__version="v1", ml__rollback__from_version="v2",
                        ml__rollback__reason="MLHighErrorRate") == 1
     rollback_logs = [r for r in sinks.logs() if r.event_name == "ml.rollback"]
     assert len(rollback_logs) == 1 and rollback_logs[0].body == "rolled back breast-cancer from v2 to v1 (MLHighErrorRate)"

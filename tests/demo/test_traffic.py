@@ -8,6 +8,7 @@ import pytest
 from otel_ml.demo.data import load
 from otel_ml.demo.run import Stack
 from otel_ml.demo.traffic import MAX_RATE, Phase, TrafficGenerator, check_loopback, default_phases
+from otel_ml import semconv
 
 TOKEN = "t0ken-for-the-traffic-tests"
 
@@ -58,9 +59,9 @@ def test_phases_rate_feedback_conversions_and_shift(served):
     stats = generator.run()
     assert 0.8 * rate * 3 <= stats.sent <= rate * 3 + 2
     assert stats.statuses[200] + stats.statuses[422] == stats.sent and stats.statuses[422] > 0
-    assert stats.feedback == stats.statuses[200] == sinks.value("ml.outcomes")
-    assert stats.conversions == sinks.value("ml.business.events", ml__business__event="conversion") > 0
-    assert sinks.value("ml.business.value") == pytest.approx(stats.conversion_value)
+    assert stats.feedback == stats.statuses[200] == sinks.value(semconv.ML_OUTCOMES)
+    assert stats.conversions == sinks.value(semconv.ML_BUSINESS_EVENTS, ml__business__event="conversion") > 0
+    assert sinks.value(semconv.ML_BUSINESS_VALUE) == pytest.approx(stats.conversion_value)
     texture = stack.data.feature_names.index("mean_texture")
     half = len(rows) // 2
     sd = stack.data.serving_x[:, texture].std()
@@ -77,7 +78,7 @@ def test_label_noise_flips_the_feedback(served, noise, low, high):
     stack, url, _, sinks = served
     stats = TrafficGenerator(url, stack.data, rate=60, feedback_delay=0.1, label_noise=noise, invalid_rate=0,
                              phases=[Phase("normal", 1.0)]).run()
-    assert low <= sinks.value("ml.outcomes", ml__outcome__correct="true") / stats.feedback <= high
+    assert low <= sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="true") / stats.feedback <= high
 
 
 def test_a_bad_release_phase_deploys_the_faulty_version(served):
@@ -86,7 +87,7 @@ def test_a_bad_release_phase_deploys_the_faulty_version(served):
                              phases=[Phase("bad", 1.0, deploy="v2", fault_rate=1.0)]).run()
     assert stack.deployment.active == "v2" and stats.statuses["deploy 200"] == 1
     assert stats.statuses[503] == stats.sent > 0
-    assert sinks.value("ml.predictions", ml__model__version="v2", error__type="TimeoutError") == stats.sent
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v2", error__type="TimeoutError") == stats.sent
 
 
 def test_without_the_token_the_deploy_is_refused(served):

@@ -3,6 +3,7 @@
 import numpy as np
 
 from otel_ml.drift import Correction, DriftProcessor
+from otel_ml import semconv
 
 
 def monitored(sinks):
@@ -24,19 +25,19 @@ def test_gauges_per_feature(sinks):
     run(monitor, rng.normal(size=(300, 2)))
     data = sinks.reader.get_metrics_data()
     statistic = {(p.attributes["ml.feature.name"], p.attributes["ml.drift.method"]): p.value
-                 for p in sinks.points("ml.drift.statistic", data)}
+                 for p in sinks.points(semconv.ML_DRIFT_STATISTIC, data)}
     assert set(statistic) == {(f, m) for f in "ab" for m in ("ks", "psi", "wasserstein", "jensen_shannon")}
     assert statistic[("a", "ks")] == drift.report["a"].statistic
-    p_values = {p.attributes["ml.feature.name"]: p.value for p in sinks.points("ml.drift.p_value", data)}
+    p_values = {p.attributes["ml.feature.name"]: p.value for p in sinks.points(semconv.ML_DRIFT_P_VALUE, data)}
     assert p_values["a"] == drift.report["a"].p_value and 0 < p_values["a"] <= 1
-    assert {p.attributes["ml.feature.name"]: p.value for p in sinks.points("ml.drift.detected", data)} == \
+    assert {p.attributes["ml.feature.name"]: p.value for p in sinks.points(semconv.ML_DRIFT_DETECTED, data)} == \
         {"a": 0, "b": 0}
-    assert {p.value for p in sinks.points("ml.drift.window.size", data)} == {300}
-    (duration,) = sinks.points("ml.drift.check.duration", data)
+    assert {p.value for p in sinks.points(semconv.ML_DRIFT_WINDOW_SIZE, data)} == {300}
+    (duration,) = sinks.points(semconv.ML_DRIFT_CHECK_DURATION, data)
     assert duration.count == 1 and duration.sum == drift.last_check_seconds > 0
-    (threshold,) = sinks.points("ml.drift.threshold", data)
+    (threshold,) = sinks.points(semconv.ML_DRIFT_THRESHOLD, data)
     assert threshold.value == 0.05 / 2
-    quantiles = sinks.points("ml.feature.quantile", data)
+    quantiles = sinks.points(semconv.ML_FEATURE_QUANTILE, data)
     assert len(quantiles) == 20 and sum(p.value for p in quantiles) == 600
 
 
@@ -48,7 +49,7 @@ def test_a_flip_emits_one_span_event_and_one_log_record_per_feature(sinks):
     run(monitor, rng.normal(size=(300, 2)))                  # b back to normal
     spans = [s for s in sinks.finished_spans() if s.name == "drift fraud"]
     events = [(e.name, e.attributes["ml.feature.name"]) for s in spans for e in s.events]
-    assert events == [("ml.drift.detected", "b"), ("ml.drift.resolved", "b")]
+    assert events == [(semconv.ML_DRIFT_DETECTED, "b"), ("ml.drift.resolved", "b")]
     records = [r for r in sinks.logs() if r.event_name == "ml.drift"]
     assert [(r.attributes["ml.drift.state"], r.severity_text) for r in records] == [("detected", "WARN"),
                                                                                     ("resolved", "INFO")]

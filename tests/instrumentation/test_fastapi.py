@@ -7,6 +7,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.trace import StatusCode
 
 from otel_ml.instrumentation.fastapi import FastAPIModelInstrumentor
+from otel_ml import semconv
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_prediction_span_is_a_child_of_the_http_span(client, sinks):
     spans = {s.name: s for s in sinks.finished_spans()}
     assert spans["predict fraud"].parent.span_id == spans["POST /predict"].context.span_id
     assert spans["predict fraud"].attributes["ml.prediction.label"] == "fraud"
-    assert sinks.value("ml.predictions", ml__prediction__label="fraud") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="fraud") == 1
     assert client.app.state.otel_ml.monitor.name == "fraud"
 
 
@@ -43,13 +44,13 @@ def test_a_handler_that_raises_records_the_error(client, sinks):
     assert client.post("/predict", json={"features": [-5.0]}).status_code == 500
     prediction = next(s for s in sinks.finished_spans() if s.name == "predict fraud")
     assert prediction.status.status_code is StatusCode.ERROR
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="ValueError") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="ValueError") == 1
 
 
 def test_a_malformed_body_gets_the_apps_own_4xx(client, sinks):
     response = client.post("/predict", content=b"{oops", headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="422") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="422") == 1
 
 
 def test_other_routes_are_not_predictions(sinks):
@@ -67,7 +68,7 @@ def test_other_routes_are_not_predictions(sinks):
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         assert client.post("/admin/reload").status_code == 200
-    assert sinks.value("ml.predictions") == 0 and sinks.finished_spans() == []
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0 and sinks.finished_spans() == []
 
 
 def test_twice_only_warns(client, sinks, caplog):
@@ -99,7 +100,7 @@ def test_prediction_on_the_http_span_with_prediction_span_current(sinks):
     assert ok.attributes["ml.prediction.label"] == "fraud" and ok.attributes["ml.model.name"] == "fraud"
     assert bad.attributes["ml.prediction.status"] == "error" and bad.status.status_code is StatusCode.UNSET
     assert "error.type" not in bad.attributes
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="422") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="422") == 1
 
 
 def test_a_streamed_or_large_answer_passes_through_unread(sinks):
@@ -113,5 +114,5 @@ def test_a_streamed_or_large_answer_passes_through_unread(sinks):
     with TestClient(app) as client:
         response = client.post("/predict", json={"features": [1.0]})
     assert response.status_code == 200 and len(response.content) > 2 << 20
-    assert sinks.value("ml.predictions") == 1                      # counted, its label unread
-    assert [p.attributes.get("ml.prediction.label") for p in sinks.points("ml.predictions")] == [None]
+    assert sinks.value(semconv.ML_PREDICTIONS) == 1                      # counted, its label unread
+    assert [p.attributes.get("ml.prediction.label") for p in sinks.points(semconv.ML_PREDICTIONS)] == [None]

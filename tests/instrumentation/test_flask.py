@@ -8,6 +8,7 @@ from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.trace import StatusCode
 
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
+from otel_ml import semconv
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_prediction_span_is_a_child_of_the_http_span(app, sinks):
     assert prediction.parent.span_id == http.context.span_id
     assert prediction.attributes["ml.prediction.label"] == "fraud"
     assert prediction.attributes["ml.prediction.confidence"] == 0.8
-    assert sinks.value("ml.predictions", ml__prediction__label="fraud") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="fraud") == 1
     assert app.extensions["otel_ml"].monitor.name == "fraud"
 
 
@@ -58,7 +59,7 @@ def test_a_view_that_raises_records_the_error(app, sinks):
     prediction = next(s for s in sinks.finished_spans() if s.name == "predict fraud")
     assert prediction.status.status_code is StatusCode.ERROR
     assert prediction.attributes["error.type"] == "ValueError"
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="ValueError") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="ValueError") == 1
     assert any(r.attributes.get("error.type") == "ValueError" for r in sinks.logs())
 
 
@@ -66,7 +67,7 @@ def test_a_view_that_raises_records_the_error(app, sinks):
 def test_a_malformed_body_gets_the_apps_own_400(app, sinks, body):
     response = app.test_client().post("/predict", data=body, content_type="application/json")
     assert response.status_code == 400 and response.get_json() == {"error": "features must be a list"}
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="400") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="400") == 1
 
 
 def test_twice_only_warns_and_uninstrument_removes_the_hooks(app, sinks, caplog):
@@ -92,7 +93,7 @@ def test_features_from_a_dotted_path_and_a_custom_output(sinks):
                                           output=lambda doc: (doc["result"]["class"], doc["result"]["p"], None))
     app.test_client().post("/v1/score", json={"inputs": {"row": [1, 2, 3]}})
     assert drift_rows == [[1, 2, 3]]
-    assert sinks.value("ml.predictions", ml__prediction__label="1") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__label="1") == 1
 
 
 def test_prediction_on_the_http_span_with_prediction_span_current(app, sinks):
@@ -106,4 +107,4 @@ def test_prediction_on_the_http_span_with_prediction_span_current(app, sinks):
     assert ok.attributes["http.route"] == "/predict"
     assert bad.attributes["ml.prediction.status"] == "error" and bad.status.status_code is StatusCode.UNSET
     assert "error.type" not in bad.attributes                   # a 4xx is no server error in HTTP semconv
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="400") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="400") == 1

@@ -19,6 +19,7 @@ from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
 from otel_ml.instrumentation.fastapi import FastAPIModelInstrumentor
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
+from otel_ml import semconv
 
 Handler = Callable[[Any], "tuple[int, Any]"]
 FRAMEWORKS = ["flask", "fastapi"]
@@ -95,7 +96,7 @@ def build(framework: str, sinks: Any, handler: Handler, route: str = "/predict",
 
 
 def labels(sinks: Any) -> dict[str, float]:
-    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points("ml.predictions")}
+    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points(semconv.ML_PREDICTIONS)}
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -132,7 +133,7 @@ def test_a_batch_is_one_prediction_per_row(framework, sinks):
     assert [r.attributes["ml.prediction.id"] for r in records] == [f"{span.attributes['ml.prediction.id']}.{i}"
                                                                    for i in range(5)]
     assert [r.attributes["ml.prediction.label"] for r in records] == ["0", "2", "1", "1", "0"]
-    (duration,) = sinks.points("ml.prediction.duration")
+    (duration,) = sinks.points(semconv.ML_PREDICTION_DURATION)
     assert duration.count == 5
 
 
@@ -142,7 +143,7 @@ def test_a_list_answer_of_objects_and_a_list_body(framework, sinks):
     client = build(framework, sinks, lambda body: (200, answer), monitor=sinks.monitor("pets"))
     assert client.post("/predict", [{"w": 4.0, "h": 20.0}, {"w": 30.0, "h": 60.0}]).status == 200
     assert labels(sinks) == {"cat": 1, "dog": 1}
-    assert sorted(p.sum for p in sinks.points("ml.prediction.confidence")) == [0.6, 0.9]
+    assert sorted(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) == [0.6, 0.9]
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -151,7 +152,7 @@ def test_a_float_answer_is_a_regression_value(framework, sinks):
     client = build(framework, sinks, lambda body: (200, {"prediction": 3.7}), monitor=sinks.monitor("price"))
     client.post("/predict", {"features": [1.0, 2.0]})
     assert labels(sinks) == {None: 1}
-    (value,) = sinks.points("ml.prediction.value")
+    (value,) = sinks.points(semconv.ML_PREDICTION_VALUE_METRIC)
     assert (value.count, value.sum) == (1, 3.7)
 
 
@@ -162,9 +163,9 @@ def test_nested_predict_proba_output_is_a_confidence(framework, sinks):
                    monitor=sinks.monitor("churn"))
     client.post("/predict", {"features": [1.0, 2.0]})
     assert labels(sinks) == {"1": 1}
-    (confidence,) = sinks.points("ml.prediction.confidence")
+    (confidence,) = sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)
     assert confidence.sum == 0.8
-    assert sinks.value("ml.monitor.problems") == 0
+    assert sinks.value(semconv.ML_MONITOR_PROBLEMS) == 0
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -179,7 +180,7 @@ def test_paths_reach_into_lists_for_a_batch(framework, sinks, monkeypatch):
     client = build(framework, sinks, lambda body: (200, answer), monitor=monitor)
     client.post("/predict", {"payload": [{"values": [1, 2]}, {"values": [3, 4]}]})
     assert labels(sinks) == {"a": 1, "b": 1}
-    assert sorted(p.sum for p in sinks.points("ml.prediction.confidence")) == [0.7, 0.9]
+    assert sorted(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) == [0.7, 0.9]
     assert rows == [[1, 2], [3, 4]]
 
 
@@ -208,14 +209,14 @@ def test_form_encoded_features(framework, sinks):
     client = build(framework, sinks, lambda body: (200, {"label": "yes"}), monitor=monitor)
     assert client.post("/predict", form={"age": "31", "income": "52000"}).status == 200
     assert rows == [{"age": 31.0, "income": 52000.0}]
-    assert sinks.value("ml.feature.invalid") == 0
+    assert sinks.value(semconv.ML_FEATURE_INVALID) == 0
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_an_error_answer_counts_every_row_of_the_batch(framework, sinks):
     client = build(framework, sinks, lambda body: (503, {"error": "busy"}), monitor=sinks.monitor("m"))
     client.post("/predict", {"features": [[1], [2], [3]]})
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="503") == 3
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="503") == 3
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -229,9 +230,9 @@ def test_the_prediction_id_header_and_an_outcome_route(framework, sinks, monkeyp
     assert client.post("/feedback", {"prediction_id": f"{base}.0", "actual": "a"}).status == 202
     assert client.post("/feedback", [{"prediction_id": f"{base}.1", "actual": "a"},
                                      {"prediction_id": "forged", "actual": "a"}]).status == 202
-    assert sinks.value("ml.outcomes", ml__outcome__correct="true") == 1
-    assert sinks.value("ml.outcomes", ml__outcome__correct="false") == 1
-    assert sinks.value("ml.outcomes.unmatched") == 1
+    assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="true") == 1
+    assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="false") == 1
+    assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED) == 1
     assert "x-prediction-id" not in client.post("/feedback", {"prediction_id": "x", "actual": 1}).headers
 
 
@@ -243,7 +244,7 @@ def test_ids_the_app_returns_are_the_prediction_ids(framework, sinks, monkeypatc
     client = build(framework, sinks, lambda body: (200, answer), monitor=monitor)
     client.post("/predict", {"features": [[1], [2]]})
     assert monitor.record_outcome("r-2", actual=0) and monitor.record_outcome("r-1", actual=0)
-    assert sinks.value("ml.outcomes", ml__outcome__correct="true") == 1
+    assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="true") == 1
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -310,8 +311,8 @@ def test_a_body_nested_too_deep_is_still_counted(framework, sinks, monkeypatch):
         body = {"data": deep} if framework == "flask" else {"content": deep}
         raw = client._client.post(path, headers={"Content-Type": "application/json"}, **body)
         assert raw.status_code in (202, 400, 422, 500)
-    assert sinks.value("ml.predictions") == 1                      # the prediction route's request, failed
-    assert sinks.value("ml.monitor.problems", ml__problem__type="unreadable_outcome") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS) == 1                      # the prediction route's request, failed
+    assert sinks.value(semconv.ML_MONITOR_PROBLEMS, ml__problem__type="unreadable_outcome") == 1
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -327,6 +328,6 @@ def test_signed_ids_are_matched_by_another_replica(framework, sinks, monkeypatch
     for i, actual in enumerate(["a", "a", "b"]):
         assert replicas[1].post("/feedback", {"prediction_id": f"{base}.{i}", "actual": actual}).status == 202
     replicas[1].post("/feedback", {"prediction_id": base[:-3] + "abc.0", "actual": "a"})
-    assert sinks.value("ml.outcomes", ml__outcome__correct="true") == 1
-    assert sinks.value("ml.outcomes", ml__outcome__correct="false") == 2
-    assert sinks.value("ml.outcomes.unmatched", ml__outcome__reason="invalid") == 1
+    assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="true") == 1
+    assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="false") == 2
+    assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED, ml__outcome__reason="invalid") == 1

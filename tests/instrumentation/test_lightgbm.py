@@ -8,10 +8,11 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from otel_ml.instrumentation import _monitors, prediction_scope
 from otel_ml.instrumentation.lightgbm import LightGBMInstrumentor
+from otel_ml import semconv
 
 
 def labels(sinks):
-    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points("ml.predictions")}
+    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points(semconv.ML_PREDICTIONS)}
 
 
 def test_the_scikit_learn_api_on_a_dataframe(sinks, instrumented):
@@ -24,7 +25,7 @@ def test_the_scikit_learn_api_on_a_dataframe(sinks, instrumented):
         predicted = model.predict(data.data.iloc[:4])
         model.predict_proba(data.data.iloc[:4])
     assert labels(sinks) == {str(k): float(v) for k, v in zip(*np.unique(predicted, return_counts=True))}
-    assert sum(p.count for p in sinks.points("ml.prediction.confidence")) == 4
+    assert sum(p.count for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) == 4
     assert rows[0] == data.data.iloc[0].to_dict()
 
 
@@ -37,15 +38,15 @@ def test_booster_predict_is_read_by_its_objective_also_once_loaded_from_a_file(s
     booster = lgb.Booster(model_file=tmp_path / "model.txt")
     instrumented(LightGBMInstrumentor)
     out = booster.predict(X[:5])
-    assert sinks.value("ml.predictions") == 5
+    assert sinks.value(semconv.ML_PREDICTIONS) == 5
     if objective == "regression":
-        (value,) = sinks.points("ml.prediction.value")
+        (value,) = sinks.points(semconv.ML_PREDICTION_VALUE_METRIC)
         assert abs(value.sum - out.sum()) < 1e-6
     else:
         expected = out.argmax(axis=1) if out.ndim == 2 else (out > 0.5).astype(int)
         assert labels(sinks) == {str(k): float(v) for k, v in zip(*np.unique(expected, return_counts=True))}
     booster.predict(X[:5], pred_contrib=True)
-    assert sinks.value("ml.predictions") == 5
+    assert sinks.value(semconv.ML_PREDICTIONS) == 5
 
 
 def test_booster_features_are_named_from_the_model(sinks, instrumented):

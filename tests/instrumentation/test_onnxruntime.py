@@ -9,6 +9,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 
 from otel_ml.instrumentation.onnxruntime import OnnxRuntimeInstrumentor
+from otel_ml import semconv
 
 
 def session(model, X, path, **options):
@@ -25,10 +26,10 @@ def test_a_classifier_gives_labels_and_confidences(sinks, instrumented, tmp_path
     feed = {onnx.get_inputs()[0].name: X[:8].astype(np.float32)}
     label, probabilities = onnx.run(None, feed)
     expected = model.predict(X[:8])
-    got = {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points("ml.predictions")}
+    got = {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points(semconv.ML_PREDICTIONS)}
     assert got == {str(k): float(v) for k, v in zip(*np.unique(expected, return_counts=True))}
-    assert {p.attributes["ml.model.name"] for p in sinks.points("ml.predictions")} == {"iris"}
-    assert abs(sum(p.sum for p in sinks.points("ml.prediction.confidence"))
+    assert {p.attributes["ml.model.name"] for p in sinks.points(semconv.ML_PREDICTIONS)} == {"iris"}
+    assert abs(sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC))
                - model.predict_proba(X[:8]).max(axis=1).sum()) < 1e-4
     (span,) = sinks.finished_spans()
     assert span.name == "predict iris" and span.attributes["ml.batch.size"] == 8
@@ -40,7 +41,7 @@ def test_a_regressor_gives_values(sinks, instrumented, tmp_path):
     onnx = session(model, X, tmp_path / "diabetes.onnx")
     instrumented(OnnxRuntimeInstrumentor)
     (out,) = onnx.run(None, {onnx.get_inputs()[0].name: X[:3].astype(np.float32)})
-    (value,) = sinks.points("ml.prediction.value")
+    (value,) = sinks.points(semconv.ML_PREDICTION_VALUE_METRIC)
     assert value.count == 3 and abs(value.sum - float(out.sum())) < 1e-3
 
 
@@ -50,4 +51,4 @@ def test_a_model_that_raises_is_counted(sinks, instrumented, tmp_path):
     instrumented(OnnxRuntimeInstrumentor)
     with pytest.raises(Exception, match="(?i)invalid|dimension|rank"):
         onnx.run(None, {onnx.get_inputs()[0].name: np.ones((2, 3), dtype=np.float32)})
-    assert sinks.value("ml.predictions", ml__prediction__status="error") == 2
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error") == 2

@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 from otel_ml.instrumentation._estimators import estimator_outputs
 from otel_ml.instrumentation._reading import Reading, compile_path
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
+from otel_ml import semconv
 
 SCALARS = st.none() | st.booleans() | st.integers(min_value=-(10 ** 400), max_value=10 ** 400) | \
     st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20)
@@ -65,13 +66,13 @@ def test_every_request_is_counted_with_all_its_signals(sinks, request, answer, s
     name = f"m{len(sinks.monitors)}"                    # one monitor per example, its own label cap
     monitor = sinks.monitor(name, max_labels=5)
     FlaskModelInstrumentor.instrument_app(app, monitor)
-    before = sinks.value("ml.predictions")
+    before = sinks.value(semconv.ML_PREDICTIONS)
     response = app.test_client().post("/predict", data=json.dumps(request), content_type="application/json")
     assert response.status_code == status and response.data == json.dumps(answer).encode()
-    counted = sinks.value("ml.predictions") - before
+    counted = sinks.value(semconv.ML_PREDICTIONS) - before
     assert counted >= 1
-    assert sum(p.count for p in sinks.points("ml.prediction.duration")) == sinks.value("ml.predictions")
-    assert len(sinks.logs()) == sinks.value("ml.predictions")
-    labels = {p.attributes.get("ml.prediction.label") for p in sinks.points("ml.predictions")
+    assert sum(p.count for p in sinks.points(semconv.ML_PREDICTION_DURATION)) == sinks.value(semconv.ML_PREDICTIONS)
+    assert len(sinks.logs()) == sinks.value(semconv.ML_PREDICTIONS)
+    labels = {p.attributes.get("ml.prediction.label") for p in sinks.points(semconv.ML_PREDICTIONS)
               if p.attributes["ml.model.name"] == name}
     assert len(labels - {None, "other"}) <= 5

@@ -23,6 +23,7 @@ from sklearn.svm import SVC
 from otel_ml.instrumentation import prediction_scope
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
 from otel_ml.instrumentation.sklearn import SklearnInstrumentor
+from otel_ml import semconv
 
 NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -34,21 +35,21 @@ def iris():
 
 
 def counts(sinks, **attributes):
-    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points("ml.predictions")
+    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points(semconv.ML_PREDICTIONS)
             if attributes.items() <= dict(p.attributes).items()}
 
 
 def test_a_pipeline_is_one_prediction_per_row_named_after_its_last_step(sinks, instrumented, iris):
     X, y = iris
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)   # fitting: no predictions
-    assert sinks.value("ml.predictions") == 0
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0
     instrumented(SklearnInstrumentor)
     expected = model.predict(X.iloc[:7])
     got = counts(sinks, **{"ml.model.name": "LogisticRegression"})
     assert got == {str(k): float(v) for k, v in zip(*np.unique(expected, return_counts=True))}
     (span,) = sinks.finished_spans()                      # the inner estimator's predict is not a second call
     assert span.name == "predict LogisticRegression" and span.attributes["ml.batch.size"] == 7
-    (duration,) = sinks.points("ml.prediction.duration")
+    (duration,) = sinks.points(semconv.ML_PREDICTION_DURATION)
     assert duration.count == 7
 
 
@@ -72,9 +73,9 @@ def test_predict_and_predict_proba_on_the_same_rows_are_one_prediction(sinks, in
     with prediction_scope():
         labels = model.predict(X.iloc[:3])
         probabilities = model.predict_proba(X.iloc[:3])
-    assert sinks.value("ml.predictions") == 3
-    assert sum(p.count for p in sinks.points("ml.prediction.confidence")) == 3
-    assert abs(sum(p.sum for p in sinks.points("ml.prediction.confidence")) - probabilities.max(axis=1).sum()) < 1e-9
+    assert sinks.value(semconv.ML_PREDICTIONS) == 3
+    assert sum(p.count for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) == 3
+    assert abs(sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) - probabilities.max(axis=1).sum()) < 1e-9
     assert counts(sinks) == {str(k): float(v) for k, v in zip(*np.unique(labels, return_counts=True))}
     records = sinks.logs()
     assert len(records) == 3 and all("ml.prediction.confidence" in r.attributes for r in records)
@@ -85,7 +86,7 @@ def test_outside_a_scope_each_call_is_recorded_at_once(sinks, instrumented, iris
     model = LogisticRegression(max_iter=500).fit(X, y)
     instrumented(SklearnInstrumentor)
     model.predict_proba(X.iloc[:2])
-    assert sinks.value("ml.predictions") == 2
+    assert sinks.value(semconv.ML_PREDICTIONS) == 2
 
 
 def test_a_regressor_predicts_values(sinks, instrumented, iris):
@@ -94,7 +95,7 @@ def test_a_regressor_predicts_values(sinks, instrumented, iris):
     instrumented(SklearnInstrumentor)
     predicted = model.predict(X.iloc[:4])
     assert counts(sinks) == {None: 4}
-    (value,) = sinks.points("ml.prediction.value")
+    (value,) = sinks.points(semconv.ML_PREDICTION_VALUE_METRIC)
     assert value.count == 4 and abs(value.sum - predicted.sum()) < 1e-9
 
 
@@ -122,7 +123,7 @@ def test_search_estimators_and_decision_function(sinks, instrumented, iris):
     X, y = iris
     search = GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, cv=2).fit(X, y)
     instrumented(SklearnInstrumentor)
-    assert sinks.value("ml.predictions") == 0              # the search's scoring while fitting was not counted
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0              # the search's scoring while fitting was not counted
     search.decision_function(X.iloc[:2])
     assert counts(sinks, **{"ml.model.name": "LogisticRegression"}) == {"0": 2}
 
@@ -141,7 +142,7 @@ def test_a_model_that_raises_is_counted_and_its_error_goes_back_unchanged(sinks,
     instrumented(SklearnInstrumentor)
     with pytest.raises(ValueError, match="feature names should match"):
         model.predict(pd.DataFrame(np.ones((3, 2)), columns=NAMES[:2]))     # two of the four features
-    assert sinks.value("ml.predictions", ml__prediction__status="error", error__type="ValueError") == 3
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="ValueError") == 3
     (span,) = sinks.finished_spans()
     assert span.status.status_code is StatusCode.ERROR
 
@@ -175,8 +176,8 @@ def test_in_a_flask_view_the_model_call_is_the_prediction(sinks, instrumented, i
         assert app.test_client().post("/predict", json={"rows": X.to_numpy()[:4].tolist()}).status_code == 200
     finally:
         FlaskInstrumentor().uninstrument_app(app)
-    assert sinks.value("ml.predictions") == 4                      # the HTTP layer's reading stood back
-    assert sum(p.count for p in sinks.points("ml.prediction.confidence")) == 4
+    assert sinks.value(semconv.ML_PREDICTIONS) == 4                      # the HTTP layer's reading stood back
+    assert sum(p.count for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) == 4
     spans = {s.name: s for s in sinks.finished_spans()}
     assert spans["predict LogisticRegression"].parent.span_id == spans["POST /predict"].context.span_id
     assert "predict model" not in spans

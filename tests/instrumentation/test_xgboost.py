@@ -7,10 +7,11 @@ from sklearn.datasets import load_breast_cancer, load_iris
 
 from otel_ml.instrumentation import prediction_scope
 from otel_ml.instrumentation.xgboost import XGBoostInstrumentor
+from otel_ml import semconv
 
 
 def labels(sinks, model):
-    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points("ml.predictions")
+    return {p.attributes.get("ml.prediction.label"): p.value for p in sinks.points(semconv.ML_PREDICTIONS)
             if p.attributes["ml.model.name"] == model}
 
 
@@ -22,7 +23,7 @@ def test_the_scikit_learn_api_predict_and_predict_proba_are_one_prediction(sinks
         predicted = model.predict(X[:6])
         probabilities = model.predict_proba(X[:6])
     assert labels(sinks, "XGBClassifier") == {str(k): float(v) for k, v in zip(*np.unique(predicted, return_counts=True))}
-    confidence = sum(p.sum for p in sinks.points("ml.prediction.confidence"))
+    confidence = sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC))
     assert abs(confidence - probabilities.max(axis=1).sum()) < 1e-6
     assert all(s.name == "predict XGBClassifier" for s in sinks.finished_spans())   # Booster.predict inside: not a call
 
@@ -36,9 +37,9 @@ def test_booster_predict_is_read_by_its_objective(sinks, instrumented, objective
     booster = xgb.train({"objective": objective, **extra}, xgb.DMatrix(X, label=y), num_boost_round=3)
     instrumented(XGBoostInstrumentor)
     out = booster.predict(xgb.DMatrix(X[:5]))
-    assert sinks.value("ml.predictions") == 5
+    assert sinks.value(semconv.ML_PREDICTIONS) == 5
     if objective == "reg:squarederror":
-        (value,) = sinks.points("ml.prediction.value")
+        (value,) = sinks.points(semconv.ML_PREDICTION_VALUE_METRIC)
         assert abs(value.sum - out.sum()) < 1e-4
     elif objective == "multi:softprob":
         assert labels(sinks, "xgboost.Booster") == {str(k): float(v) for k, v in
@@ -46,7 +47,7 @@ def test_booster_predict_is_read_by_its_objective(sinks, instrumented, objective
     else:
         expected = (out > 0.5).astype(int)
         assert labels(sinks, "xgboost.Booster") == {str(k): float(v) for k, v in zip(*np.unique(expected, return_counts=True))}
-        confidence = sum(p.sum for p in sinks.points("ml.prediction.confidence"))
+        confidence = sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC))
         assert abs(confidence - np.where(out > 0.5, out, 1 - out).sum()) < 1e-5
 
 
@@ -56,6 +57,6 @@ def test_explanations_are_not_predictions(sinks, instrumented):
     instrumented(XGBoostInstrumentor)
     booster.predict(xgb.DMatrix(X[:5]), pred_contribs=True)
     booster.predict(xgb.DMatrix(X[:5]), output_margin=True)
-    assert sinks.value("ml.predictions") == 0
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0
     booster.inplace_predict(X[:2])
-    assert sinks.value("ml.predictions") == 2
+    assert sinks.value(semconv.ML_PREDICTIONS) == 2

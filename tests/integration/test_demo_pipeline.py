@@ -25,6 +25,7 @@ import yaml
 from otel_ml import alerts
 from otel_ml.demo.data import load
 from otel_ml.demo.traffic import Phase, TrafficGenerator
+from otel_ml.promql import BUSINESS_VALUE, DRIFT_STATISTIC, OUTCOMES, PREDICTIONS, ROLLBACKS
 from tests.integration import servers
 
 pytestmark = pytest.mark.integration
@@ -67,16 +68,16 @@ def test_the_demo_exports_what_its_summary_shows(pipeline):
                                     re.search(r"^predictions\s+(.*)$", out.stdout, re.MULTILINE).group(1).split(", "))}
     sel = f'service_name="{service}",ml_model_name="breast-cancer"'
     vm = pipeline.vm
-    vm.wait_for(f'sum(ml_predictions_total{{{sel}}})', timeout=30,
+    vm.wait_for(f'sum({PREDICTIONS}{{{sel}}})', timeout=30,
                 predicate=lambda r: r and float(r[0]["value"][1]) == sum(shown.values()))
-    assert total(vm, f'ml_predictions_total{{{sel},ml_prediction_label="benign"}}') == shown["benign"]
-    assert total(vm, f'ml_predictions_total{{{sel},error_type="TimeoutError",ml_model_version="v2"}}') == \
+    assert total(vm, f'{PREDICTIONS}{{{sel},ml_prediction_label="benign"}}') == shown["benign"]
+    assert total(vm, f'{PREDICTIONS}{{{sel},error_type="TimeoutError",ml_model_version="v2"}}') == \
         shown["error TimeoutError"]
-    assert total(vm, f'ml_model_rollbacks_total{{{sel},ml_model_version="v1",ml_rollback_from_version="v2"}}') == 1
-    assert total(vm, f'ml_outcomes_total{{{sel}}}') > 0 and total(vm, f'ml_business_value_total{{{sel}}}') > 0
+    assert total(vm, f'{ROLLBACKS}{{{sel},ml_model_version="v1",ml_rollback_from_version="v2"}}') == 1
+    assert total(vm, f'{OUTCOMES}{{{sel}}}') > 0 and total(vm, f'{BUSINESS_VALUE}{{{sel}}}') > 0
     assert total(vm, f'http_server_request_duration_seconds_count{{service_name="{service}",http_route="/predict"}}') \
         >= sum(shown.values())
-    assert {r["metric"]["ml_feature_name"] for r in vm.query(f'ml_drift_statistic{{{sel},ml_drift_method="ks"}}')} \
+    assert {r["metric"]["ml_feature_name"] for r in vm.query(f'{DRIFT_STATISTIC}{{{sel},ml_drift_method="ks"}}')} \
         == set(load().feature_names) | {"(confidence)"}
     servers.wait_for(lambda: any(r.event_name == "ml.rollback" for res, r in pipeline.sink.logs
                                  if res.get("service.name") == service), 15, "the rollback log record")
@@ -106,7 +107,7 @@ def diagnose(pipeline, am_url: str, generator) -> str:
             return repr(exc)
 
     expr = alerts.RULES_BY_NAME["MLHighErrorRate"].query(WINDOWS)
-    v2 = pipeline.vm.query('ml_predictions_total{ml_model_version="v2"}')
+    v2 = pipeline.vm.query(f'{PREDICTIONS}{{ml_model_version="v2"}}')
     return (f"traffic: {generator.stats}\nrule value in VictoriaMetrics: {pipeline.vm.query(expr)}\n"
             f"v2 series in VictoriaMetrics: {v2}\nAlertmanager alerts: {fetch(am_url + '/api/v2/alerts')}")
 
@@ -143,9 +144,9 @@ def test_a_real_alert_through_alertmanager_rolls_the_bad_release_back(pipeline, 
             thread.join(15)
         assert generator.stats.statuses[503] > 0
         sel = 'service_name="otel-ml-demo-rollback"'
-        pipeline.vm.wait_for(f'ml_model_rollbacks_total{{{sel},ml_model_version="v1",ml_rollback_from_version="v2",'
+        pipeline.vm.wait_for(f'{ROLLBACKS}{{{sel},ml_model_version="v1",ml_rollback_from_version="v2",'
                              f'ml_rollback_reason="MLHighErrorRate"}} == 1', timeout=20)
-        assert total(pipeline.vm, f'ml_model_rollbacks_total{{{sel}}}') == 1    # other services' alerts did nothing
+        assert total(pipeline.vm, f'{ROLLBACKS}{{{sel}}}') == 1    # other services' alerts did nothing
         with urllib.request.urlopen(f"{am_url}/metrics", timeout=5) as response:
             am_metrics = response.read().decode()
         def webhook(metric: str) -> float:

@@ -26,6 +26,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from tests.integration import servers
+from otel_ml.promql import CONFIDENCE, DRIFT_READY, FEATURE_QUANTILE, OUTCOMES, PREDICTIONS, PREDICTION_DURATION, PREDICTION_VALUE, UNMATCHED
 
 pytestmark = pytest.mark.integration
 EXAMPLES = servers.ROOT / "examples"
@@ -233,21 +234,21 @@ def test_example(app, pipeline, models):
     model = re.search(r"OTEL_ML_MODEL_NAME=(\S+)", readme_commands()[app]).group(1)
     vm, sel = pipeline.vm, f'service_name="{service}",ml_model_name="{model}"'
     rows = sent.rows
-    vm.wait_for(f'sum(ml_predictions_total{{{sel}}})', timeout=40,
+    vm.wait_for(f'sum({PREDICTIONS}{{{sel}}})', timeout=40,
                 predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= rows)
     by_label = {r["metric"].get("ml_prediction_label"): float(r["value"][1])
-                for r in vm.query(f'sum by (ml_prediction_label) (ml_predictions_total{{{sel},ml_prediction_status="ok"}})')}
+                for r in vm.query(f'sum by (ml_prediction_label) ({PREDICTIONS}{{{sel},ml_prediction_status="ok"}})')}
     if sent.labels:
         assert by_label == {str(k): float(v) for k, v in Counter(sent.labels).items()}
-        assert scalar(vm, f'sum(ml_prediction_confidence_count{{{sel}}})') == rows
-        assert abs(scalar(vm, f'sum(ml_prediction_confidence_sum{{{sel}}})') - sum(sent.confidences)) < 1e-3 * rows
+        assert scalar(vm, f'sum({CONFIDENCE}_count{{{sel}}})') == rows
+        assert abs(scalar(vm, f'sum({CONFIDENCE}_sum{{{sel}}})') - sum(sent.confidences)) < 1e-3 * rows
     else:
         assert by_label == {None: rows}
-        assert scalar(vm, f'sum(ml_prediction_value_count{{{sel}}})') == rows
-        assert abs(scalar(vm, f'sum(ml_prediction_value_sum{{{sel}}})') - sum(sent.values)) < 1e-3 * rows
-    assert scalar(vm, f'sum(ml_prediction_duration_seconds_count{{{sel}}})') == rows
-    assert scalar(vm, f'sum(ml_predictions_total{{{sel},ml_prediction_status="error"}})') == 0
-    assert scalar(vm, f'count(count by (service_instance_id) (ml_predictions_total{{{sel}}}))') <= case.workers
+        assert scalar(vm, f'sum({PREDICTION_VALUE}_count{{{sel}}})') == rows
+        assert abs(scalar(vm, f'sum({PREDICTION_VALUE}_sum{{{sel}}})') - sum(sent.values)) < 1e-3 * rows
+    assert scalar(vm, f'sum({PREDICTION_DURATION}_count{{{sel}}})') == rows
+    assert scalar(vm, f'sum({PREDICTIONS}{{{sel},ml_prediction_status="error"}})') == 0
+    assert scalar(vm, f'count(count by (service_instance_id) ({PREDICTIONS}{{{sel}}}))') <= case.workers
 
     def rows_in(spans: list[_Span]) -> int:          # a predict and a predict_proba span share one prediction id
         ids = {s.attributes_by_key.get("ml.prediction.id"): int(s.attributes_by_key.get("ml.batch.size", 1))
@@ -272,19 +273,19 @@ def test_example(app, pipeline, models):
     assert not any("ml.prediction.features" in r for r in records)              # raw values stay out
 
     if case.features:                 # the reference loaded calibrated: every worker was ready at once
-        assert scalar(vm, f'min(ml_drift_ready{{{sel}}})') == 1
+        assert scalar(vm, f'min({DRIFT_READY}{{{sel}}})') == 1
     for feature in case.features:                                                # every row reached drift
-        counted = vm.wait_for(f'sum(ml_feature_quantile_total{{{sel},ml_feature_name="{feature}"}})', timeout=40,
+        counted = vm.wait_for(f'sum({FEATURE_QUANTILE}{{{sel},ml_feature_name="{feature}"}})', timeout=40,
                               predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= rows)
         assert float(counted[0]["value"][1]) == rows, feature
 
     if outcomes:
-        assert scalar(vm, f'sum(ml_outcomes_total{{{sel}}})') == rows or vm.wait_for(
-            f'sum(ml_outcomes_total{{{sel}}})', timeout=20, predicate=lambda r: bool(r) and float(r[0]["value"][1]) == rows)
-        assert scalar(vm, f'sum(ml_outcomes_total{{{sel},ml_outcome_correct="true"}})') == rows
-        assert scalar(vm, f'sum(ml_outcomes_unmatched_total{{{sel}}})') == 1           # the forged id
+        assert scalar(vm, f'sum({OUTCOMES}{{{sel}}})') == rows or vm.wait_for(
+            f'sum({OUTCOMES}{{{sel}}})', timeout=20, predicate=lambda r: bool(r) and float(r[0]["value"][1]) == rows)
+        assert scalar(vm, f'sum({OUTCOMES}{{{sel},ml_outcome_correct="true"}})') == rows
+        assert scalar(vm, f'sum({UNMATCHED}{{{sel}}})') == 1           # the forged id
     print(f"\n{app}: sent {len(sent.answers)} requests, {rows} rows; TSDB "
-          f"{scalar(vm, f'sum(ml_predictions_total{{{sel}}})'):.0f} predictions, "
+          f"{scalar(vm, f'sum({PREDICTIONS}{{{sel}}})'):.0f} predictions, "
           f"labels {by_label}, {len(predictions)} prediction spans, {len(records)} log records")
 
 
@@ -308,12 +309,12 @@ def test_a_library_turned_off_leaves_the_predictions_to_the_http_reading(pipelin
            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "otel_ml_sklearn"}
     sent = run("flask_sklearn_batch.py", CASES["flask_sklearn_batch.py"], env, instrument=True)
     vm, sel = pipeline.vm, f'service_name="{service}",ml_model_name="iris"'
-    vm.wait_for(f'sum(ml_predictions_total{{{sel}}})', timeout=40,
+    vm.wait_for(f'sum({PREDICTIONS}{{{sel}}})', timeout=40,
                 predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= sent.rows)
     by_label = {r["metric"]["ml_prediction_label"]: float(r["value"][1])
-                for r in vm.query(f'sum by (ml_prediction_label) (ml_predictions_total{{{sel}}})')}
+                for r in vm.query(f'sum by (ml_prediction_label) ({PREDICTIONS}{{{sel}}})')}
     assert by_label == {SPECIES[k]: float(v) for k, v in Counter(sent.labels).items()}
-    assert abs(scalar(vm, f'sum(ml_prediction_confidence_sum{{{sel}}})') - sum(sent.confidences)) < 1e-3 * sent.rows
+    assert abs(scalar(vm, f'sum({CONFIDENCE}_sum{{{sel}}})') - sum(sent.confidences)) < 1e-3 * sent.rows
 
 
 def test_outcomes_join_on_any_worker_of_any_replica_after_a_restart(pipeline, models):
@@ -342,13 +343,13 @@ def test_outcomes_join_on_any_worker_of_any_replica_after_a_restart(pipeline, mo
         tampered = sent.ids[0][:-2] + ("aa" if not sent.ids[0].endswith("aa") else "bb")
         post(second, "/feedback", "json", {"prediction_id": tampered, "actual": "approve"})
         # while they run: the workers export every second (the stop is tested elsewhere)
-        vm.wait_for(f'sum(ml_outcomes_total{{{sel}}}) + sum(ml_outcomes_unmatched_total{{{sel}}})', timeout=90,
+        vm.wait_for(f'sum({OUTCOMES}{{{sel}}}) + sum({UNMATCHED}{{{sel}}})', timeout=90,
                     predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= sent.rows + 4)
-    assert scalar(vm, f'sum(ml_outcomes_total{{{sel}}})') == sent.rows                 # 100% matched
+    assert scalar(vm, f'sum({OUTCOMES}{{{sel}}})') == sent.rows                 # 100% matched
     correct = sum(1 for i in range(sent.rows) if i % 3)          # the accuracy of what was sent: 20 of 30
-    assert scalar(vm, f'sum(ml_outcomes_total{{{sel},ml_outcome_correct="true"}})') == correct
-    assert scalar(vm, f'sum(ml_outcomes_unmatched_total{{{sel},ml_outcome_reason="unknown"}})') == 3   # random ids
-    assert scalar(vm, f'sum(ml_outcomes_unmatched_total{{{sel},ml_outcome_reason="invalid"}})') == 1   # tampered
-    served_by = scalar(vm, f'count(count by (service_instance_id) (ml_outcomes_total{{{sel}}}))')
+    assert scalar(vm, f'sum({OUTCOMES}{{{sel},ml_outcome_correct="true"}})') == correct
+    assert scalar(vm, f'sum({UNMATCHED}{{{sel},ml_outcome_reason="unknown"}})') == 3   # random ids
+    assert scalar(vm, f'sum({UNMATCHED}{{{sel},ml_outcome_reason="invalid"}})') == 1   # tampered
+    served_by = scalar(vm, f'count(count by (service_instance_id) ({OUTCOMES}{{{sel}}}))')
     print(f"\nreplicas: {sent.rows} predictions on replica 1, {sent.rows} outcomes on replica 2 after restarts, "
-          f"matched {scalar(vm, f'sum(ml_outcomes_total{{{sel}}})'):.0f}, by {served_by:.0f} worker processes")
+          f"matched {scalar(vm, f'sum({OUTCOMES}{{{sel}}})'):.0f}, by {served_by:.0f} worker processes")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from otel_ml import alerts
+from otel_ml.promql import DRIFT_DETECTED, FEATURE_QUANTILE
 from tests.integration import servers
 
 pytestmark = pytest.mark.integration
@@ -50,9 +51,9 @@ def psi(vm, model):
 
 
 def test_both_workers_feed_the_fleet_counts(fleet):
-    instances = fleet.query('count(count by (service_instance_id) (ml_feature_quantile_total{ml_model_name="fleet-steady"}))')
+    instances = fleet.query(f'count(count by (service_instance_id) ({FEATURE_QUANTILE}{{ml_model_name="fleet-steady"}}))')
     assert float(instances[0]["value"][1]) == WORKERS
-    totals = fleet.query('sum by (ml_feature_name) (ml_feature_quantile_total{ml_model_name="fleet-steady"})')
+    totals = fleet.query(f'sum by (ml_feature_name) ({FEATURE_QUANTILE}{{ml_model_name="fleet-steady"}})')
     assert {r["metric"]["ml_feature_name"]: float(r["value"][1]) for r in totals} == {
         "f0": 3000 * WORKERS, "f1": 3000 * WORKERS, "f2": 3000 * WORKERS}
 
@@ -79,7 +80,7 @@ def firing(vm, model):
 def test_the_fleet_alarm_finds_what_no_single_worker_can(fleet):
     alarmed = servers.wait_for(lambda: firing(fleet, "fleet-subtle"), 60, "MLFleetDrift for fleet-subtle")
     assert alarmed == {"f0"}
-    flagged = fleet.query('max(max_over_time(ml_drift_detected{ml_model_name="fleet-subtle"}[1h]))')
+    flagged = fleet.query(f'max(max_over_time({DRIFT_DETECTED}{{ml_model_name="fleet-subtle"}}[1h]))')
     assert float(flagged[0]["value"][1]) == 0                 # no worker's own KS test ever flagged it
     assert firing(fleet, "fleet-shifted") == {"f0"}
     assert firing(fleet, "fleet-steady") == set()             # and no false alarm without drift

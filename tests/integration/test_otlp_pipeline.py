@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import servers
+from otel_ml.promql import ACTIVE, BUSINESS_EVENTS, BUSINESS_VALUE, CONFIDENCE, FEATURE_INVALID, OUTCOMES, PREDICTIONS, PREDICTION_DURATION
 
 pytestmark = pytest.mark.integration
 APP = Path(__file__).parent / "apps" / "plain_app.py"
@@ -30,7 +31,7 @@ def exported(request, pipeline):
     service = f"fraud-api-{'grpc' if protocol == 'grpc' else 'http'}"
     endpoint = pipeline.grpc_endpoint if protocol == "grpc" else pipeline.http_endpoint
     run_app(service, endpoint, protocol)
-    pipeline.vm.wait_for(f'ml_business_events_total{{service_name="{service}"}}', timeout=30)
+    pipeline.vm.wait_for(f'{BUSINESS_EVENTS}{{service_name="{service}"}}', timeout=30)
     return service, pipeline
 
 
@@ -44,10 +45,10 @@ def test_exact_prometheus_names(exported):
     service, pipeline = exported
     names = {s["__name__"] for s in pipeline.vm.get("/api/v1/series", **{"match[]": f'{{service_name="{service}"}}'})}
     expected = {
-        "ml_predictions_total", "ml_prediction_duration_seconds_bucket", "ml_prediction_duration_seconds_count",
-        "ml_prediction_duration_seconds_sum", "ml_prediction_confidence_bucket", "ml_prediction_confidence_count",
-        "ml_prediction_confidence_sum", "ml_prediction_active", "ml_outcomes_total", "ml_business_events_total",
-        "ml_business_value_total", "ml_feature_invalid_total",
+        PREDICTIONS, PREDICTION_DURATION + "_bucket", PREDICTION_DURATION + "_count",
+        PREDICTION_DURATION + "_sum", CONFIDENCE + "_bucket", CONFIDENCE + "_count",
+        CONFIDENCE + "_sum", ACTIVE, OUTCOMES, BUSINESS_EVENTS,
+        BUSINESS_VALUE, FEATURE_INVALID,
         "process_memory_usage_bytes", "process_cpu_time_seconds_total",
     }
     assert expected <= names, sorted(expected - names)
@@ -56,24 +57,24 @@ def test_exact_prometheus_names(exported):
 def test_prediction_counts_and_labels(exported):
     service, pipeline = exported
     vm, sel = pipeline.vm, f'service_name="{service}",ml_model_name="fraud",ml_model_version="v3"'
-    assert value(vm, f'ml_predictions_total{{{sel},ml_prediction_status="ok",ml_prediction_label="1"}}') == 12
-    assert value(vm, f'ml_predictions_total{{{sel},ml_prediction_status="ok",ml_prediction_label="0"}}') == 9
-    assert value(vm, f'ml_predictions_total{{{sel},ml_prediction_status="error",error_type="TimeoutError"}}') == 3
-    assert value(vm, f'sum(ml_prediction_duration_seconds_count{{{sel}}})') == 24
-    assert value(vm, f'ml_prediction_confidence_bucket{{{sel},ml_prediction_label="1",le="0.6"}}') == 3
-    assert value(vm, f'ml_prediction_active{{{sel}}}') == 0
-    assert value(vm, f'ml_feature_invalid_total{{{sel},ml_feature_name="amount",ml_feature_problem="nan"}}') == 1
-    p95 = value(vm, f'histogram_quantile(0.95, sum by (le) (ml_prediction_duration_seconds_bucket{{{sel}}}))')
+    assert value(vm, f'{PREDICTIONS}{{{sel},ml_prediction_status="ok",ml_prediction_label="1"}}') == 12
+    assert value(vm, f'{PREDICTIONS}{{{sel},ml_prediction_status="ok",ml_prediction_label="0"}}') == 9
+    assert value(vm, f'{PREDICTIONS}{{{sel},ml_prediction_status="error",error_type="TimeoutError"}}') == 3
+    assert value(vm, f'sum({PREDICTION_DURATION}_count{{{sel}}})') == 24
+    assert value(vm, f'{CONFIDENCE}_bucket{{{sel},ml_prediction_label="1",le="0.6"}}') == 3
+    assert value(vm, f'{ACTIVE}{{{sel}}}') == 0
+    assert value(vm, f'{FEATURE_INVALID}{{{sel},ml_feature_name="amount",ml_feature_problem="nan"}}') == 1
+    p95 = value(vm, f'histogram_quantile(0.95, sum by (le) ({PREDICTION_DURATION}_bucket{{{sel}}}))')
     assert 0 < p95 < 1
 
 
 def test_accuracy_and_business_value_in_promql(exported):
     service, pipeline = exported
     sel = f'service_name="{service}"'
-    accuracy = value(pipeline.vm, f'sum(ml_outcomes_total{{{sel},ml_outcome_correct="true"}}) / '
-                                  f'sum(ml_outcomes_total{{{sel}}})')
+    accuracy = value(pipeline.vm, f'sum({OUTCOMES}{{{sel},ml_outcome_correct="true"}}) / '
+                                  f'sum({OUTCOMES}{{{sel}}})')
     assert accuracy == pytest.approx(0.7)
-    assert value(pipeline.vm, f'ml_business_value_total{{{sel},ml_business_event="conversion"}}') == 25.0
+    assert value(pipeline.vm, f'{BUSINESS_VALUE}{{{sel},ml_business_event="conversion"}}') == 25.0
 
 
 def test_span_and_correlated_log_record_reach_the_receiver(exported):

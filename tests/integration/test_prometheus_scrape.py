@@ -10,6 +10,7 @@ import pytest
 
 from tests.integration import servers
 from tests.integration.conftest import _require_stack
+from otel_ml.promql import ACTIVE, BUSINESS_EVENTS, BUSINESS_VALUE, CONFIDENCE, OUTCOMES, PREDICTIONS, PREDICTION_DURATION
 
 pytestmark = pytest.mark.integration
 APP = Path(__file__).parent / "apps" / "scrape_app.py"
@@ -27,7 +28,7 @@ def scraped(tmp_path_factory):
         assert app.stdout.readline().strip() == "ready"
         prometheus, promql = servers.start_prometheus(tmp, [f"127.0.0.1:{port}"])
         # the first scrape of a static target comes ~5 s after Prometheus starts
-        promql.wait_for('ml_business_events_total{job="otel-ml"}', timeout=60)
+        promql.wait_for(f'{BUSINESS_EVENTS}{{job="otel-ml"}}', timeout=60)
         yield promql
     finally:
         if prometheus is not None:
@@ -40,9 +41,9 @@ def scraped(tmp_path_factory):
 def test_same_names_as_the_otlp_path(scraped):
     names = scraped.names("ml_")
     assert {
-        "ml_predictions_total", "ml_prediction_duration_seconds_bucket", "ml_prediction_duration_seconds_count",
-        "ml_prediction_confidence_bucket", "ml_prediction_active", "ml_outcomes_total",
-        "ml_business_events_total", "ml_business_value_total",
+        PREDICTIONS, PREDICTION_DURATION + "_bucket", PREDICTION_DURATION + "_count",
+        CONFIDENCE + "_bucket", ACTIVE, OUTCOMES,
+        BUSINESS_EVENTS, BUSINESS_VALUE,
     } <= names
 
 
@@ -52,8 +53,8 @@ def test_values_and_labels(scraped):
         return float(sample["value"][1])
 
     sel = 'job="otel-ml",ml_model_name="fraud",ml_model_version="v3"'
-    assert value(f'ml_predictions_total{{{sel},ml_prediction_label="1",ml_prediction_status="ok"}}') == 6
-    assert value(f'ml_predictions_total{{{sel},ml_prediction_status="error",error_type="ValueError"}}') == 1
-    assert value(f'sum(ml_prediction_duration_seconds_count{{{sel}}})') == 11
-    assert value(f'ml_business_value_total{{{sel},ml_business_event="conversion"}}') == 3
+    assert value(f'{PREDICTIONS}{{{sel},ml_prediction_label="1",ml_prediction_status="ok"}}') == 6
+    assert value(f'{PREDICTIONS}{{{sel},ml_prediction_status="error",error_type="ValueError"}}') == 1
+    assert value(f'sum({PREDICTION_DURATION}_count{{{sel}}})') == 11
+    assert value(f'{BUSINESS_VALUE}{{{sel},ml_business_event="conversion"}}') == 3
     assert value('target_info{job="otel-ml"}') == 1

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import servers
+from otel_ml.promql import PREDICTIONS
 
 pytestmark = pytest.mark.integration
 APPS = Path(__file__).parent / "apps"
@@ -92,7 +93,7 @@ def test_sigterm_of_python_app_py_sends_the_last_metrics(pipeline):
     output, _ = proc.communicate(timeout=60)
     took = time.monotonic() - began
     assert proc.returncode == 128 + signal.SIGTERM, output[-3000:]
-    got = pipeline.vm.wait_for(f'sum(ml_predictions_total{{service_name="{service}"}})', timeout=30,
+    got = pipeline.vm.wait_for(f'sum({PREDICTIONS}{{service_name="{service}"}})', timeout=30,
                                predicate=lambda r: bool(r) and float(r[0]["value"][1]) >= 20)
     assert float(got[0]["value"][1]) == 20
     print(f"\npython app.py: SIGTERM to exit {took:.2f} s, 20 of 20 predictions in VictoriaMetrics")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import servers
+from otel_ml.promql import PREDICTIONS
 
 pytestmark = pytest.mark.integration
 APPS = Path(__file__).parent / "apps"
@@ -82,14 +83,14 @@ def totals(pipeline, service: str, workers: int, expected: int, model: str = "ze
     vm = pipeline.vm
     sel = f'service_name="{service}",ml_model_name="{model}"'
     try:
-        vm.wait_for(f'sum(ml_predictions_total{{{sel}}})', timeout=30,
+        vm.wait_for(f'sum({PREDICTIONS}{{{sel}}})', timeout=30,
                     predicate=lambda r: r and float(r[0]["value"][1]) >= expected)
     except TimeoutError:
         pass
-    instances = vm.wait_for(f'count(count by (service_instance_id) (ml_predictions_total{{{sel}}}))', timeout=30,
+    instances = vm.wait_for(f'count(count by (service_instance_id) ({PREDICTIONS}{{{sel}}}))', timeout=30,
                             predicate=lambda r: r and float(r[0]["value"][1]) >= workers)
-    ok = vm.query(f'sum(ml_predictions_total{{{sel},ml_prediction_status="ok"}})')
-    bad = vm.query(f'sum(ml_predictions_total{{{sel},ml_prediction_status="error"}})')
+    ok = vm.query(f'sum({PREDICTIONS}{{{sel},ml_prediction_status="ok"}})')
+    bad = vm.query(f'sum({PREDICTIONS}{{{sel},ml_prediction_status="error"}})')
     http = vm.query(f'sum(http_server_request_duration_seconds_count{{service_name="{service}"}})')
     return {"ok": float(ok[0]["value"][1]), "error": float(bad[0]["value"][1]) if bad else 0.0,
             "instances": float(instances[0]["value"][1]), "http": float(http[0]["value"][1]) if http else 0.0}
