@@ -1,6 +1,7 @@
 """The otel-ml Grafana dashboards, as code (written to grafana/dashboards/ by ``python -m assets``).
 
-Helpers build panels and targets with the datasource uids of ``assets/datasources.py``; every dashboard has the variables
+Helpers build panels and targets with the datasource uids of ``assets/datasources.py``; every
+dashboard has the variables
 ``service``, ``model`` and ``version`` and links to the others.
 """
 
@@ -309,7 +310,8 @@ def logs_and_traces() -> dict:
             loki(f'sum by (severity_text) (count_over_time({stream} | {MODEL}=~"$model" [$__auto]))')],
             (12, 10, 12, 8), datasource=LOKI, unit="short"),
         panel(4, "Prediction traces", "table", [
-            traceql(f'{{ {SPAN_SERVICE} =~ "$service" && {SPAN_PREDICT} && span.{semconv.ML_MODEL_VERSION} =~ "$version" }}')],
+            traceql(f'{{ {SPAN_SERVICE} =~ "$service" && {SPAN_PREDICT} '
+                    f'&& span.{semconv.ML_MODEL_VERSION} =~ "$version" }}')],
             (0, 18, 12, 9), datasource=TEMPO),
         panel(5, "Slow or failed predictions", "table", [
             traceql(f'{{ {SPAN_SERVICE} =~ "$service" && {SPAN_PREDICT} && (duration > 100ms || status = error) }}')],

@@ -38,7 +38,8 @@ def provisioning() -> dict[str, Any]:
                                 "customQuery": True, "query": '{$${__tags}} | trace_id = "$${__trace.traceId}"'},
              "tracesToMetrics": {"datasourceUid": PROMETHEUS_UID, **window, "tags": tags, "queries": [
                  {"name": "Prediction p95",
-                  "query": f"histogram_quantile(0.95, sum by (le) (rate({PREDICTION_DURATION_BUCKET}{{$$__tags}}[5m])))"},
+                  "query": "histogram_quantile(0.95, sum by (le) "
+                           f"(rate({PREDICTION_DURATION_BUCKET}{{$$__tags}}[5m])))"},
                  {"name": "Prediction errors",
                   "query": f'sum(rate({PREDICTIONS}{{$$__tags, {STATUS}="error"}}[5m]))'}]},
              "serviceMap": {"datasourceUid": PROMETHEUS_UID}, "nodeGraph": {"enabled": True},

@@ -82,7 +82,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 
 def _render(template: str, labels: dict[str, str]) -> str:
     for key, value in labels.items():
-        template = template.replace("{{ $labels.%s }}" % key, value)
+        template = template.replace(f"{{{{ $labels.{key} }}}}", value)
     return template
 
 

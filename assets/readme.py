@@ -86,7 +86,8 @@ sum by ({VERSION}) (increase({BUSINESS_VALUE}[1d]))
 
 def fill(text: str, registry: Registry) -> str:
     """``text`` (a README) with every generated block rewritten; an unknown block name is an error."""
-    blocks = {"metrics": metric_table(registry), "attributes": attribute_table(registry), "alerts": alert_table(), "promql": promql_examples()}
+    blocks = {"metrics": metric_table(registry), "attributes": attribute_table(registry), "alerts": alert_table(),
+              "promql": promql_examples()}
 
     def replace(match: re.Match[str]) -> str:
         name = match.group("name")

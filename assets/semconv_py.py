@@ -28,18 +28,12 @@ ever a request id, user id or feature value on a metric: those stay on spans and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Iterable, Mapping, Sequence
+from typing import Final
 
 from opentelemetry.metrics import (
-    CallbackT,
-    Counter,
-    Histogram,
-    Meter,
-    ObservableCounter,
-    ObservableGauge,
-    ObservableUpDownCounter,
-    UpDownCounter,
+{instruments}
 )
 '''
 
@@ -163,7 +157,8 @@ def _spec(m: Metric | Name, attributes: tuple[str, ...] = (), description: str =
 
 
 def render(registry: Registry) -> str:
-    out = [HEADER]
+    used = sorted({"CallbackT", "Meter", *(_RETURNS[m.instrument] for m in registry.metrics)})
+    out = [HEADER.replace("{instruments}", "\n".join(f"    {name}," for name in used))]
     out.append(_section("attribute keys"))
     out += [_constant(a.id, a.name, a.brief) for a in registry.attributes]
     out.append(_section("attribute values"))

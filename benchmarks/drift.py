@@ -19,10 +19,10 @@ import argparse
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-from scipy.stats import kstwo, ks_2samp
+from scipy.stats import ks_2samp, kstwo
 
 from otel_ml.drift import DriftProcessor, ReferenceProfile
 from otel_ml.drift.ks import SHARED_P_VALUES, columns_sorted, ks_statistics
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in range(args.rounds):
         for name, fn in setups.items():
             w = windows[r % len(windows)]
-            results[name].append(timed(lambda: fn(w), 3 if name == "scipy loop" else 20))
+            results[name].append(timed(lambda fn=fn, w=w: fn(w), 3 if name == "scipy loop" else 20))
     print(f"one drift check, reference 10000 x 20, window 1000; median over {args.rounds} interleaved rounds")
     base = statistics.median(results["scipy loop"])
     for name, values in results.items():

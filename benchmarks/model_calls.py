@@ -20,8 +20,9 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from opentelemetry.sdk.metrics import MeterProvider
@@ -32,9 +33,9 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 sys.path.insert(0, str(Path(__file__).parent))
 from overhead import providers  # noqa: E402
 
+from otel_ml import semconv
 from otel_ml.instrumentation import _monitors, prediction_scope  # noqa: E402
 from otel_ml.instrumentation.sklearn import SklearnInstrumentor  # noqa: E402
-from otel_ml import semconv
 
 
 def workloads(model: Any, X: np.ndarray) -> dict[str, tuple[Callable[[int], Any], int]]:

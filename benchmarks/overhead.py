@@ -29,7 +29,8 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from opentelemetry.sdk.metrics import MeterProvider
@@ -92,7 +93,7 @@ def make_model(seed: int = 3) -> tuple[Callable[[np.ndarray], tuple[int, float]]
 
 
 def setups(model: Callable, log_path: str) -> dict[str, Callable[[np.ndarray], Any]]:
-    full = ModelMonitor("bench", "v1", feature_names=FEATURES, *(), **dict(zip(
+    full = ModelMonitor("bench", "v1", feature_names=FEATURES, **dict(zip(
         ("tracer_provider", "meter_provider", "logger_provider"), providers())))
     prod = ModelMonitor("bench", "v1", feature_names=FEATURES, log_sample_ratio=0.1, **dict(zip(
         ("tracer_provider", "meter_provider", "logger_provider"), providers(ParentBased(TraceIdRatioBased(0.1))))))
@@ -123,7 +124,8 @@ def setups(model: Callable, log_path: str) -> dict[str, Callable[[np.ndarray], A
             confidence_h.record(confidence, {"model_version": "v1"})
             count.add(1, {"model_version": "v1", "status": "success"})
             naive_log.info("Prediction: %s", json.dumps({
-                "timestamp": time.time(), "model_version": "v1", "prediction": {"class": label, "confidence": confidence},
+                "timestamp": time.time(), "model_version": "v1", "prediction": {"class": label,
+                                                                                "confidence": confidence},
                 "latency_ms": elapsed * 1000}))
         active.add(-1)
         return label, confidence

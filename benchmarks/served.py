@@ -118,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         p50 = statistics.median(r["p50_ms"] for r in results[s])
         p99 = statistics.median(r["p99_ms"] for r in results[s])
         rounds = " ".join(f"{r['rps']:.0f}" for r in results[s])
-        print(f"{s:11} {rps[s]:8.0f} {rps[s] / rps.get('bare', float('nan')):8.2f} {rps[s] / rps['contrib']:10.2f} {p50:7.2f} {p99:7.2f}"
-              f"  {rounds}")
+        to_bare, to_contrib = rps[s] / rps.get("bare", float("nan")), rps[s] / rps["contrib"]
+        print(f"{s:11} {rps[s]:8.0f} {to_bare:8.2f} {to_contrib:10.2f} {p50:7.2f} {p99:7.2f}  {rounds}")
     return 0
 
 

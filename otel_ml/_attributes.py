@@ -98,7 +98,8 @@ class ModelAttributes:
         return attributes
 
     def count(self, status: str, error_type: str | None, label: str | None) -> dict[str, str]:
-        """Attributes of the predictions counter (``semconv.ML_PREDICTIONS``); built at export time, so they may cost a little more."""
+        """Attributes of the predictions counter (``semconv.ML_PREDICTIONS``); built at export
+        time, so they may cost a little more."""
         key = (status, error_type, label)
         attributes = self._counts.get(key)
         if attributes is None:

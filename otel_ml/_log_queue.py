@@ -20,7 +20,8 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _QUEUES: weakref.WeakSet[LogQueue] = weakref.WeakSet()
 _YIELD_EVERY = 8

@@ -8,8 +8,9 @@ expected is a probability vector, whose largest entry is the confidence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 Task = Literal["auto", "classification", "regression"]
 LABEL_KEYS = ("label", "class", "prediction", "predicted_class", "category")

@@ -9,14 +9,15 @@ from __future__ import annotations
 import math
 import random
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Status, StatusCode
 
 from otel_ml import logs, semconv
-from otel_ml._context import INSIDE_MODEL_CALL, PREDICTION_SCOPE
 from otel_ml._attributes import BoundedValues, ModelAttributes
+from otel_ml._context import INSIDE_MODEL_CALL, PREDICTION_SCOPE
 from otel_ml._log_queue import LogQueue
 from otel_ml._observables import observe
 from otel_ml._outputs import RowOutputs, label_text
@@ -38,7 +39,7 @@ def _listed(values: Any) -> list[Any] | None:
 def new_prediction_id() -> str:
     """A random 64-bit id in hex. Unique, not secret: ``random`` is reseeded in forked children,
     and skipping the ``os.urandom`` system call saves microseconds on every prediction."""
-    return "%016x" % _getrandbits(64)
+    return f"{_getrandbits(64):016x}"
 
 
 class PredictionRecorder:

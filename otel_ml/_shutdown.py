@@ -130,7 +130,7 @@ def _all_at_once(action: str, timeout: float | None) -> list[str]:
         thread.start()
         threads.append((kind, provider, thread))
     late = []
-    for kind, provider, thread in threads:
+    for kind, _provider, thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
             late.append(kind)

@@ -1,4 +1,5 @@
-"""In-process counts behind the predictions counter and the active gauge (``semconv.ML_PREDICTIONS``, ``semconv.ML_PREDICTION_ACTIVE``).
+"""In-process counts behind the predictions counter and the active-predictions gauge
+(``semconv.ML_PREDICTIONS``, ``semconv.ML_PREDICTION_ACTIVE``).
 
 One synchronous SDK instrument call costs tens of microseconds here; a dict increment under a
 lock costs well under one. So predictions are tallied in plain Python and the SDK reads the
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import Iterable
+from collections.abc import Iterable
 
 from opentelemetry.metrics import CallbackOptions, Observation
 

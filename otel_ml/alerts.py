@@ -18,8 +18,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from otel_ml.promql import (
     BY_MODEL,
@@ -157,7 +158,8 @@ RULES: tuple[AlertRule, ...] = (
                   unless max by ({BY_MODEL}) (max_over_time({PREDICTIONS}[{{rate}}])))
                  or (sum by ({BY_MODEL}) (increase({PREDICTIONS}[{{rate}}])) == bool 0)""",
         op=">", threshold=0, for_="5m", threshold_format="{:g}",
-        summary="A model that predicted in the last hour made no prediction recently (silent failure; value > {threshold})",
+        summary="A model that predicted in the last hour made no prediction recently "
+                "(silent failure; value > {threshold})",
         description="The service stopped exporting predictions (down, or its metrics pipeline broken), "
                     "or it is up and predicts nothing while it did before.",
         dashboard_uid="otel-ml-overview", panel_id=1),
@@ -187,7 +189,7 @@ def _annotations(rule: AlertRule) -> dict[str, str]:
     """Summary (with the threshold) and description (naming the series' labels); no values, so
     that notifications and promtool's expectations are deterministic."""
     labels = [MODEL] + [k for k in (VERSION, FEATURE) if k in rule.expr]
-    where = " ".join("{{ $labels.%s }}" % k for k in labels) + " on {{ $labels.%s }}" % SERVICE
+    where = " ".join(f"{{{{ $labels.{k} }}}}" for k in labels) + f" on {{{{ $labels.{SERVICE} }}}}"
     return {"summary": rule.summary_text(), "description": f"{rule.description} ({where})"}
 
 
@@ -201,7 +203,8 @@ def prometheus_rule_file(windows: Mapping[str, str] = DEFAULT_WINDOWS, interval:
         for rule in RULES]}]}
 
 
-def grafana_alert_rules(windows: Mapping[str, str] = DEFAULT_WINDOWS, datasource_uid: str = "prometheus") -> dict[str, Any]:
+def grafana_alert_rules(windows: Mapping[str, str] = DEFAULT_WINDOWS,
+                        datasource_uid: str = "prometheus") -> dict[str, Any]:
     """The rules as Grafana alerting provisioning: query A, reduce B (last), threshold C."""
     rules = []
     for rule in RULES:
@@ -215,7 +218,8 @@ def grafana_alert_rules(windows: Mapping[str, str] = DEFAULT_WINDOWS, datasource
                  "model": {"refId": "B", "type": "reduce", "expression": "A", "reducer": "last",
                            "settings": {"mode": "dropNN"}}},
                 {"refId": "C", "datasourceUid": "__expr__",
-                 "model": {"refId": "C", "type": "threshold", "expression": "B", "conditions": [{"evaluator": evaluator}]}},
+                 "model": {"refId": "C", "type": "threshold", "expression": "B",
+                           "conditions": [{"evaluator": evaluator}]}},
             ],
             "for": rule.for_, "noDataState": rule.no_data_state, "execErrState": "Error", "isPaused": False,
             "labels": {"severity": rule.severity},

@@ -18,8 +18,9 @@ named and documented in :mod:`otel_ml.environment_variables` (a test checks).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from otel_ml import environment_variables as ev
 

@@ -22,7 +22,8 @@ ml_rollback_reason=<alert>}`` and a WARN log record (event name ``ml.rollback``)
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from opentelemetry import metrics
 

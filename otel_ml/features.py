@@ -19,7 +19,8 @@ only a row that fails it is looked at value by value.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 ROW = "(row)"
 """Feature name used for problems of the whole row (wrong length, not a row at all)."""

@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import hmac
 import os
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from otel_ml.environment_variables import OTEL_ML_ROLLBACK_TOKEN
 

@@ -18,8 +18,9 @@ ever a request id, user id or feature value on a metric: those stay on spans and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Iterable, Mapping, Sequence
+from typing import Final
 
 from opentelemetry.metrics import (
     CallbackT,
@@ -29,7 +30,6 @@ from opentelemetry.metrics import (
     ObservableCounter,
     ObservableGauge,
     ObservableUpDownCounter,
-    UpDownCounter,
 )
 
 # ---------------------------------------------------------------- attribute keys

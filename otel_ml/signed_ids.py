@@ -33,8 +33,9 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from opentelemetry.trace import SpanContext, TraceFlags
 

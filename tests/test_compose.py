@@ -157,7 +157,8 @@ def test_the_collectors_pipelines_and_endpoints(config):
     assert {int(r["endpoint"].rsplit(":", 1)[1]) for r in receivers.values()} == targets
     assert all(r["endpoint"].startswith("0.0.0.0:") for r in receivers.values())
     demo_env = config["services"]["demo"]["environment"]
-    assert urlsplit(demo_env["OTEL_EXPORTER_OTLP_ENDPOINT"]).port == int(receivers["http"]["endpoint"].rsplit(":", 1)[1])
+    assert urlsplit(demo_env["OTEL_EXPORTER_OTLP_ENDPOINT"]).port == int(receivers["http"]["endpoint"].rsplit(":",
+                                                                                                              1)[1])
 
 
 def test_prometheus_config_with_promtool(tmp_path, config):

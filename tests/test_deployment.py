@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from otel_ml.deployment import Deployment
 from otel_ml import semconv
+from otel_ml.deployment import Deployment
 
 
 def test_rollback_walks_back_through_the_history(sinks):

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted([*(ROOT / "otel_ml").rglob("*.py"), *(ROOT / "assets").rglob("*.py")])
 DOCS = [ROOT / "README.md", ROOT / "examples" / "README.md"]
 MODULE = re.compile(r"\botel_ml(?:\.[a-z_][a-z0-9_]*)+")
-FILE = re.compile(r"(?<![\w/.@-])((?:otel_ml|scripts|grafana|tests|examples|benchmarks|compose|assets|model)/[\w./-]*\w)")
+FILE = re.compile(r"(?<![\w/.@-])((?:otel_ml|scripts|grafana|tests|examples|benchmarks|compose|assets|model)"
+                  r"/[\w./-]*\w)")
 # telemetry names in prose: OTel ones (ml.x.y) and Prometheus ones (ml_x_y, ml:x:y)
 OTEL_NAME = re.compile(r"(?<![\w.$<])ml\.[a-z][a-z_]*(?:\.[a-z_]+)*(?![\w(])")
 PROMETHEUS_NAME = re.compile(r"(?<![\w.$])ml[_:][a-z][a-z0-9_:]*[a-z0-9](?![\w(])")
@@ -74,7 +75,8 @@ def test_every_setting_read_or_named_is_documented():
     named = set()
     for path in [*SOURCES, *DOCS]:
         named |= set(SETTING.findall(path.read_text()))
-    assert named - documented == set(), f"undocumented in otel_ml/environment_variables.py: {sorted(named - documented)}"
+    undocumented = sorted(named - documented)
+    assert undocumented == [], f"undocumented in otel_ml/environment_variables.py: {undocumented}"
 
 
 def test_the_settings_module_documents_each_setting():
@@ -105,4 +107,5 @@ def test_every_telemetry_name_in_prose_is_in_the_registry():
                     if not any(k.startswith(n + ".") for k in otel)           # a namespace: ml.model.*
                     and not exists_as_module_or_attribute("otel_" + n)]
         unknown += [f"{where}: {n}" for n in set(PROMETHEUS_NAME.findall(text)) - prometheus]
-    assert unknown == [], "names that model/registry.yaml does not define (renamed? misspelt?):\n" + "\n".join(sorted(unknown))
+    assert unknown == [], ("names that model/registry.yaml does not define (renamed? misspelt?):\n"
+                           + "\n".join(sorted(unknown)))

@@ -149,9 +149,11 @@ def test_no_environment_variable_is_left_unset():
     for path in (GRAFANA / "provisioning").rglob("*.yaml"):
         for text in expanded_strings(yaml.safe_load(path.read_text())):
             used.update(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text.replace("$$", "")))
-    assert used == {"OTEL_ML_ROLLBACK_URL", "OTEL_ML_ROLLBACK_TOKEN", "OTEL_ML_SLACK_WEBHOOK_URL", "OTEL_ML_ALERT_EMAILS"}
+    assert used == {"OTEL_ML_ROLLBACK_URL", "OTEL_ML_ROLLBACK_TOKEN", "OTEL_ML_SLACK_WEBHOOK_URL",
+                    "OTEL_ML_ALERT_EMAILS"}
     for name in used:
-        assert str(environment.get(name, "")).strip(), f"{name} is used by Grafana provisioning but compose does not set it"
+        assert str(environment.get(name,
+                                   "")).strip(), f"{name} is used by Grafana provisioning but compose does not set it"
 
 
 def test_notifications_route_every_severity_and_critical_to_the_rollback_webhook():
@@ -195,7 +197,8 @@ def test_every_logql_and_traceql_query_parses():
     traceql = queries("tempo")
     assert len(logql) >= 4 and len(traceql) >= 2
     substituted = [e.replace("$__auto", "1m") for _, e in logql]
-    results = parse([{"lang": "logql", "expr": e} for e in substituted] + [{"lang": "traceql", "expr": e} for _, e in traceql])
+    results = parse([{"lang": "logql", "expr": e} for e in substituted] + [{"lang": "traceql", "expr": e} for _,
+                                                                           e in traceql])
     for (where, expr), result in zip(logql + traceql, results):
         assert result["ok"], f"{where}: {expr}: {result['error']}"
 

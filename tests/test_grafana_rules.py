@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from tests.tools import ROOT, require
+
 RULE_FILES = sorted((ROOT / "grafana" / "rules").glob("*.yml"))           # what Prometheus loads
 TEST_FILES = sorted((ROOT / "grafana" / "rules" / "tests").glob("*_test.yml"))
 

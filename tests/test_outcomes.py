@@ -1,6 +1,7 @@
 """Ground truth and business events tied back to predictions (otel_ml/monitor.py)."""
 
 import pytest
+
 from otel_ml import semconv
 
 

@@ -125,6 +125,7 @@ def test_renaming_a_metric_changes_one_source_line(tmp_path):
         (scratch / "tests" / "grammars" / "node_modules").symlink_to(ROOT / "tests" / "grammars" / "node_modules")
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], cwd=scratch,
                             capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(scratch), "OTEL_ML_STACK_DIR": str(tools.STACK_BIN.parent)})
+                            env={**os.environ, "PYTHONPATH": str(scratch),
+                                 "OTEL_ML_STACK_DIR": str(tools.STACK_BIN.parent)})
     assert result.returncode == 0, result.stdout[-3000:]
     assert new_prometheus in (scratch / "grafana" / "rules" / "alerts.yml").read_text()

@@ -208,6 +208,7 @@ def test_console_exporters_print_to_stdout_and_none_sends_nothing(probe):
 
 def test_an_unknown_exporter_is_a_clear_error():
     out = subprocess.run([sys.executable, "-c", "import otel_ml; otel_ml.configure()"], capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "OTEL_TRACES_EXPORTER": "zipkin", "OTEL_ML_SYSTEM_METRICS": "false"})
+                         timeout=60, env={**os.environ, "OTEL_TRACES_EXPORTER": "zipkin",
+                                          "OTEL_ML_SYSTEM_METRICS": "false"})
     assert out.returncode != 0
     assert "OTEL_TRACES_EXPORTER must be a comma-separated list of otlp, console, none, got 'zipkin'" in out.stderr

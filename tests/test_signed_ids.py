@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from otel_ml import semconv
 from otel_ml.signed_ids import INVALID, IdSigner
 from otel_ml.store import EXPIRED
-from otel_ml import semconv
 
 KEY = b"a-shared-secret-of-32-characters!!"
 

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
+
 from otel_ml import semconv
 
 

@@ -13,8 +13,9 @@ with a bearer token to the service's ``/admin/rollback``, with the alert's label
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from otel_ml import semconv
 from otel_ml.alerts import RULES_BY_NAME
@@ -66,13 +67,15 @@ def _error_rate(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]
     errors = e.metrics.increase(P.ML_PREDICTIONS, window,
                                 lambda a: of_version(a) and a.get(P.ML_PREDICTION_STATUS) == "error")
     rate = errors / total if total else 0.0
-    return (total >= 20 and rate > _threshold("MLHighErrorRate"), f"{rate:.0%} of {total:.0f} predictions of {e.version} failed",
+    return (total >= 20 and rate > _threshold("MLHighErrorRate"),
+            f"{rate:.0%} of {total:.0f} predictions of {e.version} failed",
             {"ml_model_name": e.model, "ml_model_version": e.version})
 
 
 def _latency(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]]:
     s = e.requests.summary(seconds=window)
-    return s.total >= 20 and s.p95_ms / 1e3 > _threshold("MLHighLatencyP95"), f"p95 {s.p95_ms:.1f} ms", {"ml_model_name": e.model}
+    firing = s.total >= 20 and s.p95_ms / 1e3 > _threshold("MLHighLatencyP95")
+    return firing, f"p95 {s.p95_ms:.1f} ms", {"ml_model_name": e.model}
 
 
 def _drift(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]]:
@@ -95,7 +98,8 @@ def _accuracy(e: Evaluation, window: float) -> tuple[bool, str, dict[str, str]]:
     seen = e.metrics.increase(P.ML_OUTCOMES, window)
     right = e.metrics.increase(P.ML_OUTCOMES, window, lambda a: a.get(P.ML_OUTCOME_CORRECT) == "true")
     accuracy = right / seen if seen else 1.0
-    return seen >= 50 and accuracy < _threshold("MLAccuracyDrop"), f"accuracy {accuracy:.1%} over {seen:.0f} outcomes", {"ml_model_name": e.model}
+    firing = seen >= 50 and accuracy < _threshold("MLAccuracyDrop")
+    return firing, f"accuracy {accuracy:.1%} over {seen:.0f} outcomes", {"ml_model_name": e.model}
 
 
 RULES = (

@@ -106,8 +106,10 @@ def summary(*, seconds: float, model: str, requests: RequestWindow, metrics: Met
     events = metrics.increase(P.ML_BUSINESS_EVENTS, None)
     return "\n".join([
         f"== otel-ml demo summary: {seconds:.0f} s, model {model} ==",
-        f"requests        {s.total}   success rate {s.success_rate:.1%}   4xx {s.client_errors}   5xx {s.server_errors}",
-        f"latency         avg {s.avg_ms:.2f} ms   p95 {s.p95_ms:.2f} ms   p99 {s.p99_ms:.2f} ms   max {s.max_ms:.2f} ms",
+        f"requests        {s.total}   success rate {s.success_rate:.1%}   "
+        f"4xx {s.client_errors}   5xx {s.server_errors}",
+        f"latency         avg {s.avg_ms:.2f} ms   p95 {s.p95_ms:.2f} ms   "
+        f"p99 {s.p99_ms:.2f} ms   max {s.max_ms:.2f} ms",
         "predictions     " + ", ".join(f"{k} {n:.0f}" for k, n in sorted(counts.items())),
         f"confidence      mean {mean:.3f}   below 0.7: {low:.1%}",
         f"accuracy        {acc:.1%} over {seen:.0f} outcomes ({', '.join(per_version)})",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from otel_ml.drift.chi2 import chi2_test
-from otel_ml.drift.distances import (decile_shares, jensen_shannon_per_row, psi_per_row, wasserstein_per_row)
+from otel_ml.drift.distances import decile_shares, jensen_shannon_per_row, psi_per_row, wasserstein_per_row
 from otel_ml.drift.ks import KSPValues, ks_statistic, ks_statistics
 from otel_ml.drift.reference import ReferenceProfile
 

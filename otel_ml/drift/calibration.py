@@ -21,8 +21,8 @@ samples between false alarms?", by simulation at fit time:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

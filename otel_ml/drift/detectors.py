@@ -21,7 +21,8 @@ ValueError: Reference column 'x' is constant (every value is 1.0): no drift test
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,8 @@ class _SingleStream:
         self._processor._checked_at = 0
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(window_size={self.window_size}, check_every={self.check_every}, alpha={self.alpha})"
+        return (f"{type(self).__name__}(window_size={self.window_size}, check_every={self.check_every}, "
+                f"alpha={self.alpha})")
 
 
 class KSDrift(_SingleStream):

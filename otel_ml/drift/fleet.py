@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from otel_ml import semconv
+from otel_ml.drift.reference import ReferenceProfile
 
 _logger = logging.getLogger("otel_ml.drift.processor")
-from otel_ml.drift.reference import ReferenceProfile
 
 DECILE_LABELS = tuple(str(i) for i in range(1, 11))
 """Values of ``ml.feature.decile``: 1 holds the reference's lowest tenth, 10 its highest."""

@@ -16,12 +16,14 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from otel_ml.drift._check import Columns, evaluate
+from otel_ml.drift._rows import CONFIDENCE, PREDICTION, RowEncoder, number, with_outputs
 from otel_ml.drift._thread import BackgroundChecks, track_for_fork
 from otel_ml.drift.calibration import Calibration, calibrate, schedule
 from otel_ml.drift.correction import decide, reject, threshold_for
@@ -30,7 +32,6 @@ from otel_ml.drift.ks import SHARED_P_VALUES
 from otel_ml.drift.reference import ReferenceProfile
 from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
-from otel_ml.drift._rows import CONFIDENCE, PREDICTION, RowEncoder, number, with_outputs
 
 __all__ = ["CONFIDENCE", "PREDICTION", "DriftProcessor"]
 
@@ -263,7 +264,8 @@ class DriftProcessor(BackgroundChecks):
                         total % self._schedule[-1][1] >= self.check_every:
                     merged[feature.name] = feature
         tests = len(merged)
-        report = DriftReport(total, tuple(merged.values()), threshold_for(self.alpha, self.correction, tests, threshold),
+        report = DriftReport(total, tuple(merged.values()), threshold_for(self.alpha, self.correction, tests,
+                                                                          threshold),
                              self.correction)
         previous, self._report = self._report, report
         self.last_check_seconds = time.perf_counter() - started

@@ -19,8 +19,9 @@ ValueError: Reference column 'flat' is constant (every value is 1.0): no drift t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -6,7 +6,6 @@ import enum
 import math
 from dataclasses import dataclass
 
-
 EXACT_REPORT_MAX = 2000
 """Windows above this size report Smirnov's asymptotic p-value (``ks_2samp(method="asymp")``):
 scipy's exact one costs about 70 ms per value for a 5000-sample window here. Decisions are not

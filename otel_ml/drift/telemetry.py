@@ -11,7 +11,8 @@ emitted inside it (event name ``ml.drift``).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -110,7 +111,8 @@ class DriftTelemetry:
         flipped = [f for f in report.features if f.drift_detected != before.get(f.name, False)]
         if not flipped:
             return
-        span = self._tracer.start_span(self._span_name, attributes={**self.base, semconv.ML_DRIFT_FLIPPED: len(flipped)})
+        span = self._tracer.start_span(self._span_name, attributes={**self.base,
+                                                                    semconv.ML_DRIFT_FLIPPED: len(flipped)})
         with trace.use_span(span, end_on_exit=True):
             for f in flipped:
                 state = "detected" if f.drift_detected else "resolved"

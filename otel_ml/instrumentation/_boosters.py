@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
-from otel_ml._outputs import RowOutputs
 from otel_ml import _shutdown
+from otel_ml._outputs import RowOutputs
 from otel_ml.instrumentation import _monitors
 from otel_ml.instrumentation._calls import Reader, call_model, first_argument, inside_model_call
 from otel_ml.instrumentation._estimators import unwrap_method, wrap_method

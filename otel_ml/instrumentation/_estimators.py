@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Any, Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +161,8 @@ def wrap_method(owner: type, name: str, make: Callable[[Callable[..., Any], str]
             return False
         attribute.fn = _mark(make(attribute.fn, name), attribute.fn)
         return True
-    if not callable(attribute) or getattr(attribute, _WRAPPED, False) or isinstance(attribute, (staticmethod, classmethod)):
+    if not callable(attribute) or getattr(attribute, _WRAPPED, False) or isinstance(attribute, (staticmethod,
+                                                                                                classmethod)):
         return False
     setattr(owner, name, _mark(make(attribute, name), attribute))
     return True

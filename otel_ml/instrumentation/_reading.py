@@ -22,8 +22,9 @@ one, the usual places are tried (see :mod:`otel_ml.environment_variables`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from otel_ml._outputs import CONFIDENCE_KEYS, LABEL_KEYS, VALUE_KEYS, RowOutputs, Task, one
 

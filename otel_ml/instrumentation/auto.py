@@ -19,7 +19,8 @@ the providers ``opentelemetry-instrument`` hands every instrumentor.
 from __future__ import annotations
 
 import logging
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Collection, Iterable
+from collections.abc import Collection, Iterable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import fastapi
@@ -129,7 +130,8 @@ class PredictionMiddleware:
             header = request.header()
             if header is not None:
                 start = {**start, "headers": [*start.get("headers", []),
-                                              (self.state.id_header.lower().encode("latin-1"), header.encode("latin-1"))]}
+                                              (self.state.id_header.lower().encode("latin-1"),
+                                               header.encode("latin-1"))]}
             await send(start)
 
         async def send_and_read(message: dict[str, Any]) -> None:

@@ -31,7 +31,8 @@ state lives in ``app.extensions["otel_ml"]``.
 from __future__ import annotations
 
 import logging
-from typing import Any, Collection, Iterable
+from collections.abc import Collection, Iterable
+from typing import Any
 
 import flask
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor

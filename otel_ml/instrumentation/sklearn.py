@@ -21,7 +21,8 @@ turns it off.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Collection
+from collections.abc import Callable, Collection
+from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
@@ -29,7 +30,11 @@ from otel_ml import _shutdown
 from otel_ml.instrumentation import _monitors
 from otel_ml.instrumentation._calls import call_model, first_argument, inside_model_call
 from otel_ml.instrumentation._estimators import (
-    NOT_SERVING_METHODS, PREDICT_METHODS, read_estimator_call, unwrap_method, wrap_method,
+    NOT_SERVING_METHODS,
+    PREDICT_METHODS,
+    read_estimator_call,
+    unwrap_method,
+    wrap_method,
 )
 
 _logger = logging.getLogger(__name__)

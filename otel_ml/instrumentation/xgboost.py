@@ -18,7 +18,8 @@ turns it off.
 from __future__ import annotations
 
 import json
-from typing import Any, Collection, Hashable
+from collections.abc import Collection, Hashable
+from typing import Any
 
 from otel_ml.instrumentation._boosters import BoosterLibraryInstrumentor, Kind, booster_reader, xgboost_kind
 from otel_ml.instrumentation._estimators import feature_rows

@@ -8,9 +8,9 @@ import json
 import pytest
 from openapi_spec_validator import validate
 
+from otel_ml import semconv
 from otel_ml.demo.run import Stack
 from otel_ml.demo.validation import MAX_BODY_BYTES
-from otel_ml import semconv
 
 TOKEN = "t0ken-for-the-demo-tests"
 
@@ -139,7 +139,8 @@ def test_a_faulty_release_fails_visibly_and_the_webhook_rolls_it_back(served):
     assert sinks.value(semconv.ML_MODEL_ROLLBACKS, ml__model__version="v1", ml__rollback__from_version="v2",
                        ml__rollback__reason="MLHighErrorRate") == 1
     rollback_logs = [r for r in sinks.logs() if r.event_name == "ml.rollback"]
-    assert len(rollback_logs) == 1 and rollback_logs[0].body == "rolled back breast-cancer from v2 to v1 (MLHighErrorRate)"
+    assert len(rollback_logs) == 1
+    assert rollback_logs[0].body == "rolled back breast-cancer from v2 to v1 (MLHighErrorRate)"
 
 
 def test_without_a_token_the_admin_endpoints_are_off(sinks):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from otel_ml import semconv
 from otel_ml.demo.data import load
 from otel_ml.demo.run import Stack
 from otel_ml.demo.traffic import MAX_RATE, Phase, TrafficGenerator, check_loopback, default_phases
-from otel_ml import semconv
 
 TOKEN = "t0ken-for-the-traffic-tests"
 
@@ -69,7 +69,8 @@ def test_phases_rate_feedback_conversions_and_shift(served):
     assert 2.3 < shift < 3.7
     others = [i for i in range(len(stack.data.feature_names)) if i != texture]
     moved = np.abs(np.mean([r[others] for r in rows[half + 10:]], axis=0)
-                   - np.mean([r[others] for r in rows[:half - 10]], axis=0)) / stack.data.serving_x[:, others].std(axis=0)
+                   - np.mean([r[others] for r in rows[:half - 10]], axis=0)) / stack.data.serving_x[:,
+                                                                                                    others].std(axis=0)
     assert moved.max() < 0.7
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from otel_ml.drift import Correction, DriftProcessor
 from otel_ml import semconv
+from otel_ml.drift import Correction, DriftProcessor
 
 
 def monitored(sinks):

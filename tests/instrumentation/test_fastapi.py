@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.trace import StatusCode
 
-from otel_ml.instrumentation.fastapi import FastAPIModelInstrumentor
 from otel_ml import semconv
+from otel_ml.instrumentation.fastapi import FastAPIModelInstrumentor
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.trace import StatusCode
 
-from otel_ml.instrumentation.flask import FlaskModelInstrumentor
 from otel_ml import semconv
+from otel_ml.instrumentation.flask import FlaskModelInstrumentor
 
 
 @pytest.fixture

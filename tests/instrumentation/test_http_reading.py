@@ -7,8 +7,9 @@ user would configure it (arguments, or OTEL_ML_* variables), never only with the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import fastapi
 import flask
@@ -17,9 +18,9 @@ from fastapi.testclient import TestClient
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
+from otel_ml import semconv
 from otel_ml.instrumentation.fastapi import FastAPIModelInstrumentor
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
-from otel_ml import semconv
 
 Handler = Callable[[Any], "tuple[int, Any]"]
 FRAMEWORKS = ["flask", "fastapi"]
@@ -63,7 +64,8 @@ def build(framework: str, sinks: Any, handler: Handler, route: str = "/predict",
         for path, fn in routes.items():
             def view(fn: Handler = fn, **_params: Any) -> Any:
                 try:
-                    body = flask.request.get_json(silent=True) if flask.request.is_json else flask.request.form.to_dict()
+                    request = flask.request
+                    body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
                 except RecursionError:                   # an app that shrugs off a hostile body
                     body = None
                 status, answer = fn(body)
@@ -320,7 +322,8 @@ def test_signed_ids_are_matched_by_another_replica(framework, sinks, monkeypatch
     monkeypatch.setenv("OTEL_ML_PREDICTION_ID_KEY", "a-shared-secret-of-32-characters!!")
     monkeypatch.setenv("OTEL_ML_PREDICTION_ID_HEADER", "X-Prediction-Id")
     monkeypatch.setenv("OTEL_ML_OUTCOME_ROUTES", "/feedback")
-    replicas = [build(framework, sinks, lambda body: (200, {"predictions": ["a", "b", "a"]}), monitor=sinks.monitor("m"),
+    replicas = [build(framework, sinks, lambda body: (200, {"predictions": ["a", "b", "a"]}),
+                      monitor=sinks.monitor("m"),
                       extra_routes={"/feedback": lambda body: (202, {"ok": True})}) for _ in range(2)]
     answer = replicas[0].post("/predict", {"features": [[1], [2], [3]]})
     base = answer.headers["x-prediction-id"]

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
+from otel_ml import semconv
 from otel_ml.instrumentation import _monitors, prediction_scope
 from otel_ml.instrumentation.lightgbm import LightGBMInstrumentor
-from otel_ml import semconv
 
 
 def labels(sinks):
@@ -30,7 +30,8 @@ def test_the_scikit_learn_api_on_a_dataframe(sinks, instrumented):
 
 
 @pytest.mark.parametrize("objective", ["binary", "multiclass", "regression"])
-def test_booster_predict_is_read_by_its_objective_also_once_loaded_from_a_file(sinks, instrumented, objective, tmp_path):
+def test_booster_predict_is_read_by_its_objective_also_once_loaded_from_a_file(sinks, instrumented, objective,
+                                                                               tmp_path):
     loader = {"binary": load_breast_cancer, "multiclass": load_iris, "regression": load_diabetes}[objective]
     X, y = loader(return_X_y=True)
     params = {"objective": objective, "verbose": -1, **({"num_class": 3} if objective == "multiclass" else {})}

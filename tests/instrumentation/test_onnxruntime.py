@@ -8,8 +8,8 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 
-from otel_ml.instrumentation.onnxruntime import OnnxRuntimeInstrumentor
 from otel_ml import semconv
+from otel_ml.instrumentation.onnxruntime import OnnxRuntimeInstrumentor
 
 
 def session(model, X, path, **options):

@@ -12,16 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from otel_ml import semconv
 from otel_ml.instrumentation._estimators import estimator_outputs
 from otel_ml.instrumentation._reading import Reading, compile_path
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
-from otel_ml import semconv
 
 SCALARS = st.none() | st.booleans() | st.integers(min_value=-(10 ** 400), max_value=10 ** 400) | \
     st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20)
 JSON = st.recursive(SCALARS, lambda children: st.lists(children, max_size=6) |
                     st.dictionaries(st.sampled_from(["features", "instances", "predictions", "label", "confidence",
-                                                     "probabilities", "value", "result", "score", "x"]) | st.text(max_size=5),
+                                                     "probabilities", "value", "result", "score",
+                                                     "x"]) | st.text(max_size=5),
                                     children, max_size=6), max_leaves=30)
 READINGS = [Reading(), Reading(task="classification"), Reading(task="regression"),
             Reading(label=compile_path("result[*].label"), confidence=compile_path("result[*].p"))]

@@ -20,10 +20,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from otel_ml import semconv
 from otel_ml.instrumentation import prediction_scope
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
 from otel_ml.instrumentation.sklearn import SklearnInstrumentor
-from otel_ml import semconv
 
 NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -75,7 +75,8 @@ def test_predict_and_predict_proba_on_the_same_rows_are_one_prediction(sinks, in
         probabilities = model.predict_proba(X.iloc[:3])
     assert sinks.value(semconv.ML_PREDICTIONS) == 3
     assert sum(p.count for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) == 3
-    assert abs(sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC)) - probabilities.max(axis=1).sum()) < 1e-9
+    recorded = sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC))
+    assert abs(recorded - probabilities.max(axis=1).sum()) < 1e-9
     assert counts(sinks) == {str(k): float(v) for k, v in zip(*np.unique(labels, return_counts=True))}
     records = sinks.logs()
     assert len(records) == 3 and all("ml.prediction.confidence" in r.attributes for r in records)

@@ -5,9 +5,9 @@ import pytest
 import xgboost as xgb
 from sklearn.datasets import load_breast_cancer, load_iris
 
+from otel_ml import semconv
 from otel_ml.instrumentation import prediction_scope
 from otel_ml.instrumentation.xgboost import XGBoostInstrumentor
-from otel_ml import semconv
 
 
 def labels(sinks, model):
@@ -22,7 +22,8 @@ def test_the_scikit_learn_api_predict_and_predict_proba_are_one_prediction(sinks
     with prediction_scope():
         predicted = model.predict(X[:6])
         probabilities = model.predict_proba(X[:6])
-    assert labels(sinks, "XGBClassifier") == {str(k): float(v) for k, v in zip(*np.unique(predicted, return_counts=True))}
+    assert labels(sinks, "XGBClassifier") == {str(k): float(v) for k, v in zip(*np.unique(predicted,
+                                                                                          return_counts=True))}
     confidence = sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC))
     assert abs(confidence - probabilities.max(axis=1).sum()) < 1e-6
     assert all(s.name == "predict XGBClassifier" for s in sinks.finished_spans())   # Booster.predict inside: not a call
@@ -46,7 +47,8 @@ def test_booster_predict_is_read_by_its_objective(sinks, instrumented, objective
                                                     zip(*np.unique(out.argmax(axis=1), return_counts=True))}
     else:
         expected = (out > 0.5).astype(int)
-        assert labels(sinks, "xgboost.Booster") == {str(k): float(v) for k, v in zip(*np.unique(expected, return_counts=True))}
+        assert labels(sinks, "xgboost.Booster") == {str(k): float(v) for k, v in zip(*np.unique(expected,
+                                                                                                return_counts=True))}
         confidence = sum(p.sum for p in sinks.points(semconv.ML_PREDICTION_CONFIDENCE_METRIC))
         assert abs(confidence - np.where(out > 0.5, out, 1 - out).sum()) < 1e-5
 

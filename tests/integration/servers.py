@@ -16,9 +16,10 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tests.tools import ROOT, STACK_BIN  # noqa: F401 - the one place for the tool paths
 

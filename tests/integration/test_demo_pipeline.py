@@ -50,7 +50,8 @@ receivers:
 
 
 def env(pipeline, service: str) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "OTEL_SERVICE_NAME": service, "OTEL_EXPORTER_OTLP_ENDPOINT": pipeline.http_endpoint,
+    return {"PATH": "/usr/bin:/bin", "OTEL_SERVICE_NAME": service,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": pipeline.http_endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
             "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_ML_ROLLBACK_TOKEN": TOKEN}
 

@@ -17,16 +17,26 @@ import sys
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
+from otel_ml.promql import (
+    CONFIDENCE,
+    DRIFT_READY,
+    FEATURE_QUANTILE,
+    OUTCOMES,
+    PREDICTION_DURATION,
+    PREDICTION_VALUE,
+    PREDICTIONS,
+    UNMATCHED,
+)
 from tests.integration import servers
-from otel_ml.promql import CONFIDENCE, DRIFT_READY, FEATURE_QUANTILE, OUTCOMES, PREDICTIONS, PREDICTION_DURATION, PREDICTION_VALUE, UNMATCHED
 
 pytestmark = pytest.mark.integration
 EXAMPLES = servers.ROOT / "examples"
@@ -192,7 +202,8 @@ def predict_all(port: int, case: Case, sent: Sent) -> None:
             sent.ids.append(headers["x-prediction-id"])
 
 
-def post_outcomes(port: int, sent: Sent, forged: int = 1, truth: Callable[[int, Any], Any] = lambda i, label: label) -> None:
+def post_outcomes(port: int, sent: Sent, forged: int = 1, truth: Callable[[int, Any], Any] = lambda i,
+                  label: label) -> None:
     """Post the outcome ``truth(i, predicted label)`` of every prediction, and ``forged`` made-up ids."""
     for i, (prediction_id, label) in enumerate(zip(sent.ids, sent.labels)):
         status, raw, _ = post(port, "/feedback", "json", {"prediction_id": prediction_id, "actual": truth(i, label)})

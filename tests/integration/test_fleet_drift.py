@@ -51,7 +51,8 @@ def psi(vm, model):
 
 
 def test_both_workers_feed_the_fleet_counts(fleet):
-    instances = fleet.query(f'count(count by (service_instance_id) ({FEATURE_QUANTILE}{{ml_model_name="fleet-steady"}}))')
+    steady = f'{FEATURE_QUANTILE}{{ml_model_name="fleet-steady"}}'
+    instances = fleet.query(f"count(count by (service_instance_id) ({steady}))")
     assert float(instances[0]["value"][1]) == WORKERS
     totals = fleet.query(f'sum by (ml_feature_name) ({FEATURE_QUANTILE}{{ml_model_name="fleet-steady"}})')
     assert {r["metric"]["ml_feature_name"]: float(r["value"][1]) for r in totals} == {

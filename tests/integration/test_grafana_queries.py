@@ -179,8 +179,9 @@ def test_drift_and_error_rate_alerts_reach_the_webhook(stack):
                 if a["labels"]["alertname"] == name and a["labels"].get("service_name") == SERVICE]
 
     servers.wait_for(lambda: fired("MLDataDrift") and fired("MLHighErrorRate"), 30, "drift and error-rate alerts")
-    stack.evidence.append(f"webhook sink got MLDataDrift for {sorted({l['ml_feature_name'] for l in fired('MLDataDrift')})}"
-                          f" and MLHighErrorRate for {sorted({l['ml_model_version'] for l in fired('MLHighErrorRate')})}")
+    drifted = sorted({x["ml_feature_name"] for x in fired("MLDataDrift")})
+    failing = sorted({x["ml_model_version"] for x in fired("MLHighErrorRate")})
+    stack.evidence.append(f"webhook sink got MLDataDrift for {drifted} and MLHighErrorRate for {failing}")
     assert {"mean_texture", "mean_smoothness"} <= {labels["ml_feature_name"] for labels in fired("MLDataDrift")}
     assert {(labels["ml_model_version"], labels["severity"]) for labels in fired("MLHighErrorRate")} == \
         {("v2", "critical")}

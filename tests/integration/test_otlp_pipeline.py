@@ -12,8 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from otel_ml.promql import (
+    ACTIVE,
+    BUSINESS_EVENTS,
+    BUSINESS_VALUE,
+    CONFIDENCE,
+    FEATURE_INVALID,
+    OUTCOMES,
+    PREDICTION_DURATION,
+    PREDICTIONS,
+)
 from tests.integration import servers
-from otel_ml.promql import ACTIVE, BUSINESS_EVENTS, BUSINESS_VALUE, CONFIDENCE, FEATURE_INVALID, OUTCOMES, PREDICTIONS, PREDICTION_DURATION
 
 pytestmark = pytest.mark.integration
 APP = Path(__file__).parent / "apps" / "plain_app.py"

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from otel_ml.promql import (
+    ACTIVE,
+    BUSINESS_EVENTS,
+    BUSINESS_VALUE,
+    CONFIDENCE,
+    OUTCOMES,
+    PREDICTION_DURATION,
+    PREDICTIONS,
+)
 from tests.integration import servers
 from tests.integration.conftest import _require_stack
-from otel_ml.promql import ACTIVE, BUSINESS_EVENTS, BUSINESS_VALUE, CONFIDENCE, OUTCOMES, PREDICTIONS, PREDICTION_DURATION
 
 pytestmark = pytest.mark.integration
 APP = Path(__file__).parent / "apps" / "scrape_app.py"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration import servers
 from otel_ml.promql import PREDICTIONS
+from tests.integration import servers
 
 pytestmark = pytest.mark.integration
 APPS = Path(__file__).parent / "apps"

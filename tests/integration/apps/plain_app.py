@@ -20,7 +20,7 @@ def main() -> None:
         with monitor.predict([100.0 + i, 30 + i]) as p:
             p.record("1" if i < 12 else "0", confidence=0.55 + i / 50)
         ids.append((p.id, p.label))
-    for i in range(3):
+    for _ in range(3):
         try:
             with monitor.predict([1.0, 2.0]):
                 raise TimeoutError("feature store timed out")
