@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from contextvars import Token
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from opentelemetry import context, trace
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import Span, Status, StatusCode
 
 from otel_ml import logs, semconv
 from otel_ml._attributes import BoundedValues, ModelAttributes
@@ -26,6 +29,7 @@ from otel_ml._tally import PredictionTally
 from otel_ml.features import FeatureCapture, FeatureCheck
 from otel_ml.prediction import Prediction
 from otel_ml.signed_ids import PREFIX as SIGNED_PREFIX
+from otel_ml.signed_ids import IdSigner
 from otel_ml.store import RecentPredictions, StoredPrediction
 
 _ERROR_STATUS_NO_DESCRIPTION = Status(StatusCode.ERROR)
@@ -34,6 +38,29 @@ _getrandbits = random.getrandbits
 
 def _listed(values: Any) -> list[Any] | None:
     return None if values is None else (values.tolist() if hasattr(values, "tolist") else list(values))
+
+
+class DriftFeed(Protocol):
+    """What takes each successful prediction's row: :meth:`otel_ml.drift.DriftProcessor.update`."""
+
+    def update(self, features: Any, prediction: Any = None, confidence: Any = None) -> object: ...
+
+
+@dataclass(slots=True)
+class InFlight:
+    """What the recorder keeps of one prediction between :meth:`PredictionRecorder.start` and
+    :meth:`~PredictionRecorder.finish`; the :class:`Prediction` handle holds it for the recorder."""
+
+    started: float
+    attributes: ModelAttributes | None = None
+    """The model's attributes when the prediction started; ``None`` if starting failed."""
+    span: Span | None = None
+    owns_span: bool = True
+    """False when the prediction is recorded on a span it did not start (the HTTP server span)."""
+    token: object | None = None
+    """The context token of the prediction's span, detached at the end."""
+    inside: Token[bool] | None = None
+    """The token of ``INSIDE_MODEL_CALL``, reset at the end."""
 
 
 def new_prediction_id() -> str:
@@ -45,11 +72,12 @@ def new_prediction_id() -> str:
 class PredictionRecorder:
     """Turns finished :class:`Prediction` handles into telemetry. Built by :class:`ModelMonitor`."""
 
-    def __init__(self, *, tracer: trace.Tracer, meter: Any, logger: logs.Logger, attributes: ModelAttributes,
+    def __init__(self, *, tracer: trace.Tracer, meter: Meter, logger: logs.Logger, attributes: ModelAttributes,
                  labels: BoundedValues, error_types: BoundedValues, store: RecentPredictions,
                  problems: Problems, check: FeatureCheck, capture: FeatureCapture,
-                 log_sample_ratio: float, value_unit: str, value_buckets: Any,
-                 prediction_span: str = "child", signer: Any = None) -> None:
+                 log_sample_ratio: float, value_unit: str, value_buckets: Sequence[float] | None,
+                 prediction_span: str = "child", signer: IdSigner | None = None,
+                 drift_feed: DriftFeed | None = None) -> None:
         self.tracer = tracer
         self.signer = signer
         self.annotate_current = prediction_span == "current"
@@ -71,81 +99,87 @@ class PredictionRecorder:
         self.feature_invalid = semconv.create_ml_feature_invalid(meter)
         observe(meter, semconv.create_ml_predictions, self.tally.observe_counts)
         observe(meter, semconv.create_ml_prediction_active, self.tally.observe_active)
-        self.feature_hook: Callable[[Any, Any, Any], None] | None = None
-        """``hook(row, label or value, confidence)`` per successful prediction: the drift feed."""
+        self.drift_feed = drift_feed
+        """Gets ``update(row, label or value, confidence)`` per successful prediction."""
         self.log_queue = LogQueue(self.logger.emit, lambda n: problems.report("log_queue_full", count=True))
 
     # ------------------------------------------------------------------ start
-    def start(self, p: Prediction) -> None:
-        p._started = time.perf_counter()
+    def start(self) -> InFlight:
+        """Start one prediction: its span (current until :meth:`finish`), and the active count."""
+        state = InFlight(time.perf_counter())
         try:
             scope = PREDICTION_SCOPE.get()
             if scope is not None:          # the HTTP layer's own reading stands back
                 scope.explicit = True
-            p._inside = INSIDE_MODEL_CALL.set(True)     # model calls inside are this prediction's
-            attributes = p._attributes = self.attributes
+            state.inside = INSIDE_MODEL_CALL.set(True)     # model calls inside are this prediction's
+            attributes = state.attributes = self.attributes
             self.tally.enter(attributes)
             if self.annotate_current:
                 current = trace.get_current_span()
                 if current.is_recording():
                     current.set_attributes(attributes.base)
-                    p._span, p._owns_span = current, False
-                    return
-            span = p._span = self.tracer.start_span(self.span_name, attributes=attributes.base)
-            p._token = context.attach(trace.set_span_in_context(span))
+                    state.span, state.owns_span = current, False
+                    return state
+            span = state.span = self.tracer.start_span(self.span_name, attributes=attributes.base)
+            state.token = context.attach(trace.set_span_in_context(span))
         except Exception as exc:  # noqa: BLE001
-            p._attributes = None
+            state.attributes = None
             self.problems.report("start_failed", exc=exc)
+        return state
 
     # ------------------------------------------------------------------ finish
-    def finish(self, p: Prediction, exc: BaseException | None) -> None:
-        duration = time.perf_counter() - p._started
-        span = p._span
+    def finish(self, p: Prediction, state: InFlight, exc: BaseException | None) -> None:
+        """Record what ``p`` says (or ``exc``), then end its span and the active count."""
+        duration = time.perf_counter() - state.started
+        span = state.span
         try:
-            if p._attributes is not None:
-                self._emit(p, span, exc, duration)
+            if state.attributes is not None:
+                self._emit(p, state, state.attributes, exc, duration)
         except Exception as problem:  # noqa: BLE001
             self.problems.report("record_failed", exc=problem)
         finally:
             try:
-                if p._attributes is not None:       # always: "active" must come back down
-                    self.tally.leave(p._attributes, None, None, None)
-                if p._inside is not None:
+                if state.attributes is not None:       # always: "active" must come back down
+                    self.tally.leave(state.attributes, None, None, None)
+                if state.inside is not None:
                     try:
-                        INSIDE_MODEL_CALL.reset(p._inside)
+                        INSIDE_MODEL_CALL.reset(state.inside)
                     except ValueError:          # ended in another context (a generator, a task)
                         INSIDE_MODEL_CALL.set(False)
-                if p._token is not None:
-                    context.detach(p._token)
-                if span is not None and p._owns_span:
+                if state.token is not None:
+                    context.detach(state.token)  # type: ignore[arg-type]
+                if span is not None and state.owns_span:
                     span.end()
             except Exception as problem:  # noqa: BLE001
                 self.problems.report("span_end_failed", exc=problem)
 
-    def _emit(self, p: Prediction, span: Any, exc: BaseException | None, duration: float) -> None:
+    def _emit(self, p: Prediction, state: InFlight, attributes: ModelAttributes, exc: BaseException | None,
+              duration: float) -> None:
         """Everything but the count of active predictions: one row, or the rows of a batch."""
+        span = state.span
         failed = exc is not None or p.error_type is not None
         if p.batch is not None and not failed:
-            self._emit_batch(p, span, duration)
+            self._emit_batch(p, p.batch, attributes, span, duration)
             return
         error_type = (type(exc).__name__ if exc is not None else p.error_type) if failed else None
         signed = p.id.startswith(SIGNED_PREFIX)
-        ids = self.emit_rows(p._attributes, RowOutputs(1, [p.label], [p.confidence], [p.value]),
+        ids = self.emit_rows(attributes, RowOutputs(1, [p.label], [p.confidence], [p.value]),
                              [p.features] if p.features is not None else None, duration, span, p.id, error_type,
-                             exc, row_ids=[p.id] if signed else None, owns_span=p._owns_span, presigned=signed)
+                             exc, row_ids=[p.id] if signed else None, owns_span=state.owns_span, presigned=signed)
         p.id = ids[0]
-        if span.is_recording():
+        if span is not None and span.is_recording():
             if exc is not None:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-            elif error_type is not None and p._owns_span:      # an HTTP span's status is its own
+            elif error_type is not None and state.owns_span:      # an HTTP span's status is its own
                 span.set_status(_ERROR_STATUS_NO_DESCRIPTION)
 
-    def _emit_batch(self, p: Prediction, span: Any, duration: float) -> None:
-        labels, confidences, values = p.batch  # type: ignore[misc]
+    def _emit_batch(self, p: Prediction, batch: tuple[Any, Any, Any], attributes: ModelAttributes,
+                    span: Span | None, duration: float) -> None:
+        labels, confidences, values = batch
         n = len(labels if labels is not None else values)
         rows = list(p.features) if p.features is not None else None
-        ids = self.emit_rows(p._attributes, RowOutputs(n, _listed(labels), _listed(confidences), _listed(values)),
+        ids = self.emit_rows(attributes, RowOutputs(n, _listed(labels), _listed(confidences), _listed(values)),
                              rows, duration, span, p.id)
         if ids and n > 1:
             p.id = ids[0].rsplit(".", 1)[0]            # the batch's id; row i is <id>.<i>
@@ -153,7 +187,7 @@ class PredictionRecorder:
             p.id = ids[0]
 
     def emit_rows(self, attributes: ModelAttributes, outputs: RowOutputs, rows: Sequence[Any] | None,
-                  duration: float, span: Any, prediction_id: str, error_type: str | None = None,
+                  duration: float, span: Span | None, prediction_id: str, error_type: str | None = None,
                   exc: BaseException | None = None, row_ids: Sequence[str] | None = None,
                   owns_span: bool = True, presigned: bool = False) -> list[str]:
         """Record ``outputs.n`` predictions made by one model call (or merged calls on the same rows).
@@ -184,7 +218,7 @@ class PredictionRecorder:
         span_context = span.get_span_context() if span is not None else None
         now = self.store.now()
         sampled = self.log_sample_ratio >= 1.0
-        hook = self.feature_hook
+        feed = self.drift_feed
         first: dict[str, Any] = {}
         for i in range(n):
             raw_label = labels[i] if labels is not None else None
@@ -219,8 +253,8 @@ class PredictionRecorder:
                 if error_type is None and not signed:      # a signed id carries all this itself
                     self.store.add(row_ids[i], StoredPrediction(
                         attributes.version, details.get(semconv.ML_PREDICTION_LABEL), value, span_context, now))
-                    if hook is not None and row is not None:
-                        hook(row, raw_label if raw_label is not None else value, confidence)
+                    if feed is not None and row is not None:
+                        feed.update(row, raw_label if raw_label is not None else value, confidence)
             except Exception as problem:  # noqa: BLE001 - counted above; the next rows go on
                 self.problems.report("record_failed", exc=problem)
         if span is not None and span.is_recording():
@@ -234,19 +268,20 @@ class PredictionRecorder:
                                      semconv.ML_BATCH_SIZE: n})
         return list(row_ids)
 
-    def sign_recorded(self, p: Prediction) -> None:
+    def sign_recorded(self, p: Prediction, state: InFlight) -> None:
         """Give ``p`` the signed id of what it recorded, so that ``p.id`` read inside the block is
         the one ground truth can use anywhere. Never raises."""
         try:
-            if self.signer is not None and p._attributes is not None:
+            if self.signer is not None and state.attributes is not None:
                 outputs = RowOutputs(1, [p.label] if p.label is not None else None, None,
                                           [p.value] if p.label is None else None)
-                p.id = self.sign(p._attributes, outputs, p._span)
+                p.id = self.sign(state.attributes, outputs, state.span)
         except Exception as problem:  # noqa: BLE001
             self.problems.report("sign_failed", exc=problem)
 
-    def sign(self, attributes: ModelAttributes, outputs: RowOutputs, span: Any) -> str:
+    def sign(self, attributes: ModelAttributes, outputs: RowOutputs, span: Span | None) -> str:
         """A signed id for the rows of one call (see :mod:`otel_ml.signed_ids`)."""
+        assert self.signer is not None, "sign() is called only with a signer"
         labels = [None if v is None else label_text(v) for v in outputs.labels] if outputs.labels is not None \
             else None
         return self.signer.sign(attributes.name, attributes.version, labels,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Link
@@ -42,6 +42,9 @@ from otel_ml.prediction import Prediction
 from otel_ml.signed_ids import INVALID, IdSigner, is_signed
 from otel_ml.store import RecentPredictions
 from otel_ml.version import __version__
+
+if TYPE_CHECKING:
+    from otel_ml.drift.processor import DriftProcessor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,7 +104,7 @@ class ModelMonitor:
                  max_labels: int | None = None, store_size: int | None = None, store_ttl: float | None = None,
                  log_sample_ratio: float | None = None, prediction_span: str | None = None,
                  config: MonitorConfig | None = None,
-                 drift: Any = None, id_signer: IdSigner | None = None,
+                 drift: DriftProcessor | None = None, id_signer: IdSigner | None = None,
                  tracer_provider: trace.TracerProvider | None = None,
                  meter_provider: metrics.MeterProvider | None = None,
                  logger_provider: LoggerProvider | None = None) -> None:
@@ -131,7 +134,7 @@ class ModelMonitor:
             problems=self._problems, check=FeatureCheck(self.feature_names),
             capture=FeatureCapture(self.feature_names, config.capture_features, redact),
             log_sample_ratio=config.log_sample_ratio, value_unit=value_unit, value_buckets=value_buckets,
-            prediction_span=config.prediction_span, signer=self.id_signer)
+            prediction_span=config.prediction_span, signer=self.id_signer, drift_feed=drift)
         self._outcomes = semconv.create_ml_outcomes(meter)
         self._absolute_error = semconv.create_ml_outcome_absolute_error(meter, value_unit, value_buckets)
         self._unmatched = semconv.create_ml_outcomes_unmatched(meter)
@@ -143,7 +146,6 @@ class ModelMonitor:
 
             self._drift_telemetry = instrument_processor(drift, name, str(version), tracer_provider=tracer_provider,
                                                          meter_provider=meter_provider, logger_provider=logger_provider)
-            self._recorder.feature_hook = drift.update
 
     # ------------------------------------------------------------------ identity
     @property

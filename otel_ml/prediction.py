@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from otel_ml._recorder import PredictionRecorder
+    from otel_ml._recorder import InFlight, PredictionRecorder
 
 
 class Prediction:
@@ -27,8 +27,7 @@ class Prediction:
         it is a signed id, set by :meth:`record`, that any process with the key can match.
     """
 
-    __slots__ = ("id", "features", "label", "confidence", "value", "error_type", "batch",
-                 "_recorder", "_attributes", "_span", "_token", "_started", "_owns_span", "_inside")
+    __slots__ = ("id", "features", "label", "confidence", "value", "error_type", "batch", "_recorder", "_state")
 
     def __init__(self, recorder: PredictionRecorder, prediction_id: str, features: Any) -> None:
         self.id = prediction_id
@@ -39,10 +38,7 @@ class Prediction:
         self.error_type: str | None = None
         self.batch: tuple[Any, Any, Any] | None = None
         self._recorder = recorder
-        self._span: Any = None
-        self._token: Any = None
-        self._owns_span = True
-        self._inside: Any = None
+        self._state: InFlight | None = None
 
     def record(self, label: Any = None, *, confidence: Any = None, value: Any = None) -> None:
         """Say what the model predicted: a class ``label`` (with its ``confidence``), or a
@@ -51,8 +47,8 @@ class Prediction:
         self.label = label
         self.confidence = confidence
         self.value = value
-        if self._recorder.signer is not None:
-            self._recorder.sign_recorded(self)
+        if self._recorder.signer is not None and self._state is not None:
+            self._recorder.sign_recorded(self, self._state)
 
     def record_batch(self, labels: Any = None, *, confidences: Any = None, values: Any = None) -> None:
         """Say what the model predicted for each row of a batch (``features`` is then 2-D): each row
@@ -65,12 +61,14 @@ class Prediction:
         self.error_type = error_type
 
     def __enter__(self) -> Prediction:
-        self._recorder.start(self)
+        self._state = self._recorder.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._recorder.finish(self, exc)
+        if self._state is not None:
+            self._recorder.finish(self, self._state, exc)
+            self._state = None
 
     def __repr__(self) -> str:
         return f"Prediction(id={self.id!r}, label={self.label!r}, confidence={self.confidence!r}, value={self.value!r})"

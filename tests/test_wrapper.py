@@ -5,6 +5,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from otel_ml import semconv
+from tests.feeds import FeedInto
 
 
 def test_wrapped_model_predicts_unchanged_and_is_monitored(sinks):
@@ -12,7 +13,7 @@ def test_wrapped_model_predicts_unchanged_and_is_monitored(sinks):
     model = LogisticRegression(max_iter=500).fit(X, y)
     seen = []
     monitor = sinks.monitor("iris", feature_names=["sl", "sw", "pl", "pw"])
-    monitor._recorder.feature_hook = lambda row, label, confidence: seen.append((list(row), label))
+    monitor._recorder.drift_feed = FeedInto(lambda row, label, confidence: seen.append((list(row), label)))
     wrapped = monitor.wrap(model)
     assert np.array_equal(wrapped.predict(X[:10]), model.predict(X[:10]))
     np.testing.assert_allclose(wrapped.predict_proba(X[:1]), model.predict_proba(X[:1]))

@@ -9,6 +9,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_ml import semconv
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
+from tests.feeds import FeedInto
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_features_from_a_dotted_path_and_a_custom_output(sinks):
 
     drift_rows = []
     monitor = sinks.monitor("m")
-    monitor._recorder.feature_hook = lambda features, label, confidence: drift_rows.append(features)
+    monitor._recorder.drift_feed = FeedInto(lambda features, label, confidence: drift_rows.append(features))
     FlaskModelInstrumentor.instrument_app(app, monitor, routes=["/v1/score"], features="inputs.row",
                                           output=lambda doc: (doc["result"]["class"], doc["result"]["p"], None))
     app.test_client().post("/v1/score", json={"inputs": {"row": [1, 2, 3]}})

@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from otel_ml import semconv
 from otel_ml.instrumentation.fastapi import FastAPIModelInstrumentor
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
+from tests.feeds import FeedInto
 
 Handler = Callable[[Any], "tuple[int, Any]"]
 FRAMEWORKS = ["flask", "fastapi"]
@@ -111,7 +112,7 @@ def test_environment_settings_apply_when_a_monitor_is_given(framework, sinks, mo
     monkeypatch.setenv("OTEL_ML_CONFIDENCE_PATH", "result.p")
     monitor = sinks.monitor("scorer")
     rows = []
-    monitor._recorder.feature_hook = lambda row, label, confidence: rows.append((row, label, confidence))
+    monitor._recorder.drift_feed = FeedInto(lambda row, label, confidence: rows.append((row, label, confidence)))
     client = build(framework, sinks, lambda body: (200, {"result": {"cls": "gold", "p": 0.66}}), "/v1/score",
                    monitor=monitor)
     assert client.post("/v1/score", {"inputs": {"row": [1, 2, 3]}}).status == 200
@@ -177,7 +178,7 @@ def test_paths_reach_into_lists_for_a_batch(framework, sinks, monkeypatch):
     monkeypatch.setenv("OTEL_ML_CONFIDENCE_PATH", "out[*].probs")
     monitor = sinks.monitor("nested")
     rows = []
-    monitor._recorder.feature_hook = lambda row, label, confidence: rows.append(row)
+    monitor._recorder.drift_feed = FeedInto(lambda row, label, confidence: rows.append(row))
     answer = {"out": [{"klass": "a", "probs": [0.7, 0.3]}, {"klass": "b", "probs": [0.1, 0.9]}]}
     client = build(framework, sinks, lambda body: (200, answer), monitor=monitor)
     client.post("/predict", {"payload": [{"values": [1, 2]}, {"values": [3, 4]}]})
@@ -207,7 +208,7 @@ def test_routes_are_matched_on_their_template(framework, sinks):
 def test_form_encoded_features(framework, sinks):
     monitor = sinks.monitor("form", feature_names=["age", "income"])
     rows = []
-    monitor._recorder.feature_hook = lambda row, label, confidence: rows.append(row)
+    monitor._recorder.drift_feed = FeedInto(lambda row, label, confidence: rows.append(row))
     client = build(framework, sinks, lambda body: (200, {"label": "yes"}), monitor=monitor)
     assert client.post("/predict", form={"age": "31", "income": "52000"}).status == 200
     assert rows == [{"age": 31.0, "income": 52000.0}]

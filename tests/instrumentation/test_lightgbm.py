@@ -9,6 +9,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from otel_ml import semconv
 from otel_ml.instrumentation import _monitors, prediction_scope
 from otel_ml.instrumentation.lightgbm import LightGBMInstrumentor
+from tests.feeds import FeedInto
 
 
 def labels(sinks):
@@ -20,7 +21,7 @@ def test_the_scikit_learn_api_on_a_dataframe(sinks, instrumented):
     model = lgb.LGBMClassifier(n_estimators=5, verbose=-1).fit(data.data, data.target)
     instrumented(LightGBMInstrumentor)
     rows = []
-    _monitors.monitor_named("LGBMClassifier")._recorder.feature_hook = lambda row, label, c: rows.append(row)
+    _monitors.monitor_named("LGBMClassifier")._recorder.drift_feed = FeedInto(lambda row, label, c: rows.append(row))
     with prediction_scope():
         predicted = model.predict(data.data.iloc[:4])
         model.predict_proba(data.data.iloc[:4])
@@ -55,7 +56,7 @@ def test_booster_features_are_named_from_the_model(sinks, instrumented):
     booster = lgb.train({"objective": "binary", "verbose": -1}, lgb.Dataset(X, label=y), num_boost_round=2)
     instrumented(LightGBMInstrumentor)
     rows = []
-    _monitors.monitor_named("lightgbm.Booster")._recorder.feature_hook = lambda row, label, c: rows.append(row)
+    _monitors.monitor_named("lightgbm.Booster")._recorder.drift_feed = FeedInto(lambda row, label, c: rows.append(row))
     booster.predict(X.to_numpy()[:1])
     assert list(rows[0]) == booster.feature_name()
     assert pd.Series(rows[0]).to_numpy().tolist() == X.to_numpy()[0].tolist()

@@ -24,6 +24,7 @@ from otel_ml import semconv
 from otel_ml.instrumentation import prediction_scope
 from otel_ml.instrumentation.flask import FlaskModelInstrumentor
 from otel_ml.instrumentation.sklearn import SklearnInstrumentor
+from tests.feeds import FeedInto
 
 NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -61,7 +62,7 @@ def test_rows_are_named_from_the_dataframe_and_fed_to_drift(sinks, instrumented,
 
     monitor = _monitors.monitor_named("LogisticRegression")
     rows = []
-    monitor._recorder.feature_hook = lambda row, label, confidence: rows.append((row, label, confidence))
+    monitor._recorder.drift_feed = FeedInto(lambda row, label, confidence: rows.append((row, label, confidence)))
     labels = model.predict(X.iloc[:2])
     assert rows == [(dict(zip(NAMES, X.iloc[i].tolist())), int(labels[i]), None) for i in range(2)]
 
