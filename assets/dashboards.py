@@ -61,6 +61,8 @@ SEL = f'{SERVICE}=~"$service",{MODEL}=~"$model",{VERSION}=~"$version"'
 HTTP = f'{SERVICE}=~"$service",{ROUTE}="/predict"'
 SPAN_SERVICE = f"resource.{semconv.SERVICE_NAME}"
 SPAN_PREDICT = f'name =~ "{semconv.PREDICT_SPAN} .*"'
+Json = dict[str, Any]
+"""A piece of a dashboard's JSON model."""
 RATE = "[$__rate_interval]"
 RANGE = "[$__range]"
 
@@ -90,8 +92,8 @@ def traceql(query: str, ref: str = "A", limit: int = 20) -> dict[str, Any]:
             "tableType": "traces"}
 
 
-def panel(pid: int, title: str, kind: str, targets: list[dict], grid: tuple[int, int, int, int], *,
-          unit: str | None = None, description: str = "", datasource: dict = PROMETHEUS, **options: Any) -> dict:
+def panel(pid: int, title: str, kind: str, targets: list[Json], grid: tuple[int, int, int, int], *,
+          unit: str | None = None, description: str = "", datasource: Json = PROMETHEUS, **options: Any) -> Json:
     x, y, w, h = grid
     field_config: dict[str, Any] = {"defaults": dict(options.pop("fieldConfigDefaults", {})), "overrides": []}
     if unit:
@@ -102,18 +104,18 @@ def panel(pid: int, title: str, kind: str, targets: list[dict], grid: tuple[int,
     return body
 
 
-def row(pid: int, title: str, y: int) -> dict:
+def row(pid: int, title: str, y: int) -> Json:
     return {"id": pid, "title": title, "type": "row", "collapsed": False, "panels": [],
             "gridPos": {"x": 0, "y": y, "w": 24, "h": 1}}
 
 
-def query_variable(name: str, label: str, query: str) -> dict:
+def query_variable(name: str, label: str, query: str) -> Json:
     return {"name": name, "label": label, "type": "query", "datasource": PROMETHEUS,
             "query": {"query": query, "refId": f"{name}-variable"}, "definition": query, "refresh": 2,
             "multi": True, "includeAll": True, "allValue": ".*", "current": {}, "sort": 1}
 
 
-def variables() -> list[dict]:
+def variables() -> list[Json]:
     return [
         query_variable("service", "Service", f"label_values({PREDICTIONS}, {SERVICE})"),
         query_variable("model", "Model", f'label_values({PREDICTIONS}{{{SERVICE}=~"$service"}}, {MODEL})'),
@@ -122,8 +124,8 @@ def variables() -> list[dict]:
     ]
 
 
-def dashboard(uid: str, title: str, description: str, panels: list[dict], extra: list[dict] | None = None,
-              time_from: str = "now-1h") -> dict:
+def dashboard(uid: str, title: str, description: str, panels: list[Json], extra: list[Json] | None = None,
+              time_from: str = "now-1h") -> Json:
     return {
         "uid": uid, "title": title, "description": description, "tags": ["otel-ml", "ml"],
         "editable": True, "graphTooltip": 1, "schemaVersion": 41, "version": 1, "refresh": "30s",
@@ -136,7 +138,7 @@ def dashboard(uid: str, title: str, description: str, panels: list[dict], extra:
     }
 
 
-def overview() -> dict:
+def overview() -> Json:
     return dashboard("otel-ml-overview", "otel-ml / Overview",
                      "System, model and business view of monitored models.", [
         row(100, "System", 0),
@@ -211,7 +213,7 @@ def overview() -> dict:
     ])
 
 
-def drift() -> dict:
+def drift() -> Json:
     features = f'{SEL},{FEATURE}!~"\\\\(.*\\\\)"'
     return dashboard("otel-ml-drift", "otel-ml / Drift",
                      "Input, prediction and confidence drift against the reference.", [
@@ -248,7 +250,7 @@ def drift() -> dict:
     ])
 
 
-def performance() -> dict:
+def performance() -> Json:
     positive = {"name": "positive", "label": "Positive class", "type": "query", "datasource": PROMETHEUS,
                 "query": {"query": f'label_values({OUTCOMES}{{{MODEL}=~"$model"}}, {OUTCOME_LABEL})',
                           "refId": "positive-variable"},
@@ -295,7 +297,7 @@ def performance() -> dict:
     ], extra=[positive], time_from="now-30m")
 
 
-def logs_and_traces() -> dict:
+def logs_and_traces() -> Json:
     stream = f'{{{SERVICE}=~"$service"}}'
     return dashboard("otel-ml-logs-traces", "otel-ml / Logs and traces",
                      "Prediction log records (Loki) and traces (Tempo), linked by trace id.", [

@@ -102,7 +102,8 @@ def _check(registry: Registry) -> None:
             raise ValueError(f"{metric.id}: unknown bucket set {metric.buckets!r}")
         if metric.buckets is not None and metric.instrument != "histogram":
             raise ValueError(f"{metric.id}: only a histogram has buckets")
-    for entry in (*registry.attributes, *registry.metrics):
+    entries: tuple[Attribute | Metric, ...] = (*registry.attributes, *registry.metrics)
+    for entry in entries:
         if entry.stability not in STABILITIES:
             raise ValueError(f"{entry.id}: stability must be one of {STABILITIES}")
         if not entry.name.startswith("ml.") and entry.stability != "stable":

@@ -110,7 +110,8 @@ def _all_at_once(action: str, timeout: float | None) -> list[str]:
     budget = timeout_seconds() if timeout is None else timeout
     deadline = time.monotonic() + budget
     try:
-        from otel_ml.sdk import _flush_drift_counts, flush_prediction_logs
+        from otel_ml._log_queue import flush_all as flush_prediction_logs
+        from otel_ml.sdk import _flush_drift_counts
 
         flush_prediction_logs()
         _flush_drift_counts()
@@ -152,7 +153,8 @@ def _held(provider: Any) -> int:
     total = 0
     for holder in (getattr(provider, "_active_span_processor", None),
                    getattr(provider, "_multi_log_record_processor", None)):
-        for processor in getattr(holder, "_span_processors", None) or getattr(holder, "_log_record_processors", ()):
+        processors = getattr(holder, "_span_processors", None) or getattr(holder, "_log_record_processors", None)
+        for processor in processors or ():
             queue = getattr(getattr(processor, "_batch_processor", None), "_queue", None)
             try:
                 total += len(queue) if queue is not None else 0

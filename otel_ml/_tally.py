@@ -39,10 +39,10 @@ class PredictionTally:
     def leave(self, attributes: ModelAttributes, status: str | None, error_type: str | None,
               label: str | None) -> None:
         """One prediction ends (``status`` None: ended without being counted, e.g. a batch)."""
-        key = (attributes, status, error_type, label)
         with self._lock:
             self._active[attributes] -= 1
             if status is not None:
+                key = (attributes, status, error_type, label)
                 self._counts[key] = self._counts.get(key, 0) + 1
 
     def count(self, attributes: ModelAttributes, status: str, error_type: str | None, label: str | None) -> None:

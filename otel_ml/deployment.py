@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from opentelemetry import metrics
+from opentelemetry._logs import LoggerProvider
 
 from otel_ml import logs, semconv
 from otel_ml._attributes import BoundedValues
 from otel_ml.version import __version__
+
+if TYPE_CHECKING:
+    from otel_ml.monitor import ModelMonitor
 
 
 class Deployment:
@@ -46,13 +50,14 @@ class Deployment:
         For the rollback counter and log record; ``None`` means the global providers.
     """
 
-    def __init__(self, monitor: Any, versions: Iterable[str], *, meter_provider: Any = None,
-                 logger_provider: Any = None) -> None:
+    def __init__(self, monitor: ModelMonitor, versions: Iterable[str], *,
+                 meter_provider: metrics.MeterProvider | None = None,
+                 logger_provider: LoggerProvider | None = None) -> None:
         self.monitor = monitor
         self.versions = tuple(str(v) for v in versions)
         if monitor.version not in self.versions:
             raise ValueError(f"The monitor's version {monitor.version!r} is not one of {list(self.versions)}.")
-        self._history = [monitor.version]
+        self._history: list[str] = [monitor.version]
         self._lock = threading.Lock()
         self._reasons = BoundedValues(50)
         meter = metrics.get_meter("otel_ml", __version__, meter_provider)

@@ -51,7 +51,7 @@ def in_memory_exporter() -> Any:
     """An in-memory log record exporter, for unit tests (``get_finished_logs()``, ``clear()``)."""
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
-    return InMemoryLogRecordExporter()
+    return InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
 
 
 def otlp_exporter(protocol: str, **kwargs: Any) -> Any:

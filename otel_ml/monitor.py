@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import metrics, trace
+from opentelemetry._logs import LoggerProvider
 from opentelemetry.trace import Link
 
 from otel_ml import _fork, logs, semconv
@@ -37,7 +38,6 @@ from otel_ml._problems import Problems
 from otel_ml._recorder import PredictionRecorder, new_prediction_id
 from otel_ml.config import MonitorConfig
 from otel_ml.features import FeatureCapture, FeatureCheck, Redactor
-from otel_ml.logs import LoggerProvider
 from otel_ml.prediction import Prediction
 from otel_ml.signed_ids import INVALID, IdSigner, is_signed
 from otel_ml.store import RecentPredictions

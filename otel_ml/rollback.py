@@ -38,9 +38,12 @@ from __future__ import annotations
 import hmac
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_ml.environment_variables import OTEL_ML_ROLLBACK_TOKEN
+
+if TYPE_CHECKING:
+    from otel_ml.deployment import Deployment
 
 MIN_TOKEN_LENGTH = 16
 
@@ -64,7 +67,7 @@ class RollbackWebhook:
         service is ignored, so that one service's alert cannot roll back another's model.
     """
 
-    def __init__(self, deployment: Any, token: str | None, *, severities: Iterable[str] = ("critical",),
+    def __init__(self, deployment: Deployment, token: str | None, *, severities: Iterable[str] = ("critical",),
                  service_name: str | None = None) -> None:
         if not token or not token.strip():
             raise RollbackDisabled(f"The rollback webhook needs a token: set {OTEL_ML_ROLLBACK_TOKEN}.")
@@ -76,7 +79,8 @@ class RollbackWebhook:
         self._expected = f"Bearer {token.strip()}".encode()
 
     @classmethod
-    def from_env(cls, deployment: Any, environ: Mapping[str, str] | None = None, **kwargs: Any) -> RollbackWebhook:
+    def from_env(cls, deployment: Deployment, environ: Mapping[str, str] | None = None,
+                 **kwargs: Any) -> RollbackWebhook:
         """The webhook with its token from ``OTEL_ML_ROLLBACK_TOKEN``; raises :class:`RollbackDisabled` without it."""
         return cls(deployment, (environ if environ is not None else os.environ).get(OTEL_ML_ROLLBACK_TOKEN), **kwargs)
 
@@ -90,7 +94,7 @@ class RollbackWebhook:
         alerts = payload.get("alerts") if isinstance(payload, Mapping) else None
         if not isinstance(alerts, list):
             return 400, {"error": "expected a JSON object with an 'alerts' list (Alertmanager or Grafana webhook)"}
-        ignored = []
+        ignored: list[str] = []
         for alert in alerts:
             why = self._ignore_reason(alert)
             if why is None:

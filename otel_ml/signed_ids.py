@@ -115,6 +115,7 @@ class IdSigner:
         when = int(self._clock() if created is None else created)
         trace = f"{span_context.trace_id:032x}{span_context.span_id:016x}" \
             if span_context is not None and span_context.is_valid else ""
+        rows: list[str | float | None]
         if labels is not None:
             kind, rows = 0, [None if v is None else str(v) for v in labels]
         else:

@@ -31,9 +31,10 @@ def predictions(metrics: MetricHistory, seconds: float | None) -> dict[str, floa
     for attributes, _ in metrics.latest(P.ML_PREDICTIONS):
         key = attributes.get(P.ML_PREDICTION_LABEL) or f"error {attributes.get(P.ERROR_TYPE, '')}"
         if key not in counts:
-            counts[key] = metrics.increase(
-                P.ML_PREDICTIONS, seconds,
-                lambda a, k=key: (a.get(P.ML_PREDICTION_LABEL) or f"error {a.get(P.ERROR_TYPE, '')}") == k)
+            def same(a: dict[str, Any], k: str = key) -> bool:
+                return (a.get(P.ML_PREDICTION_LABEL) or f"error {a.get(P.ERROR_TYPE, '')}") == k
+
+            counts[key] = metrics.increase(P.ML_PREDICTIONS, seconds, same)
     return counts
 
 
@@ -97,7 +98,7 @@ def summary(*, seconds: float, model: str, requests: RequestWindow, metrics: Met
     mean, low = confidence(metrics, None)
     acc, seen = accuracy(metrics, None)
     per_version = []
-    for version in sorted({a.get(P.ML_MODEL_VERSION) for a, _ in metrics.latest(P.ML_OUTCOMES)}):
+    for version in sorted({str(a.get(P.ML_MODEL_VERSION)) for a, _ in metrics.latest(P.ML_OUTCOMES)}):
         v_acc, v_seen = accuracy(metrics, None, version)
         per_version.append(f"{version} {v_acc:.1%} of {v_seen:.0f}")
     drifted = [name for name, _, _, hit in drift(metrics) if hit]

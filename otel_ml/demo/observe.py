@@ -102,7 +102,8 @@ class MetricHistory:
         with self._lock:
             self._snapshots.append((time.time() if now is None else now, points))
 
-    def latest(self, name: str, where: Callable[[dict[str, Any]], bool] = lambda a: True) -> list[tuple[dict, Any]]:
+    def latest(self, name: str,
+               where: Callable[[dict[str, Any]], bool] = lambda a: True) -> list[tuple[dict[str, Any], Any]]:
         """``(attributes, point)`` of every point of ``name`` in the newest snapshot."""
         with self._lock:
             points = self._snapshots[-1][1] if self._snapshots else {}

@@ -28,7 +28,7 @@ def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any
 
 def document(data: DemoData) -> dict[str, Any]:
     features = {name: {"type": "number"} for name in data.feature_names}
-    secured = [{"bearer": []}]
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "otel-ml demo model service", "version": __version__,

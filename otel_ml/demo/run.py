@@ -83,7 +83,7 @@ def _post(url: str, path: str, body: Any, token: str) -> tuple[int, Any]:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     try:
         connection.request("POST", path, body=json.dumps(body).encode(),
                            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
@@ -140,7 +140,7 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     rollbacks: list[str] = []
     fired: dict[str, tuple[str, int]] = {}
     ever_drifted: set[str] = set()
-    phase_started = {"name": "", "at": started}
+    phase_started: dict[str, Any] = {"name": "", "at": started}
 
     def event(text: str) -> None:
         events.append(f"{console.timestamp(started)}  {text}")

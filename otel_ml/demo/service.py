@@ -62,12 +62,13 @@ def _instrument(app: flask.Flask, tracer_provider: Any, meter_provider: Any) -> 
         from opentelemetry.instrumentation.flask import FlaskInstrumentor
     except ImportError:                     # the demo still runs; only the HTTP spans are missing
         return
-    FlaskInstrumentor().instrument_app(app, tracer_provider=tracer_provider, meter_provider=meter_provider,
-                                       excluded_urls="healthz,openapi.json")
+    FlaskInstrumentor().instrument_app(  # type: ignore[no-untyped-call]
+        app, tracer_provider=tracer_provider, meter_provider=meter_provider, excluded_urls="healthz,openapi.json")
 
 
 def _service() -> DemoService:
-    return flask.current_app.extensions[EXTENSION]
+    service: DemoService = flask.current_app.extensions[EXTENSION]
+    return service
 
 
 def _problem(error: InvalidRequest) -> flask.Response:

@@ -70,7 +70,7 @@ def default_phases(scale: float = 1.0) -> tuple[Phase, ...]:
 def check_loopback(url: str) -> None:
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except socket.gaierror:
         addresses = set()
     if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
@@ -83,11 +83,11 @@ class TrafficStats:
 
     phase: str = ""
     sent: int = 0
-    statuses: collections.Counter = field(default_factory=collections.Counter)
+    statuses: collections.Counter[str | int] = field(default_factory=collections.Counter)
     feedback: int = 0
     conversions: int = 0
     conversion_value: float = 0.0
-    versions: collections.Counter = field(default_factory=collections.Counter)
+    versions: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 class TrafficGenerator:

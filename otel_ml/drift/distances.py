@@ -32,7 +32,7 @@ def psi(expected: np.ndarray, actual: np.ndarray, epsilon: float = EPSILON) -> f
 def psi_per_row(expected: np.ndarray, actual: np.ndarray, epsilon: float = EPSILON) -> np.ndarray:
     e = np.clip(expected, epsilon, None)
     a = np.clip(actual, epsilon, None)
-    return np.sum((a - e) * np.log(a / e), axis=-1)
+    return np.asarray(np.sum((a - e) * np.log(a / e), axis=-1))
 
 
 def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
@@ -47,7 +47,7 @@ def jensen_shannon_per_row(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         kl_p = np.where(p > 0, p * np.log2(p / mid), 0.0).sum(axis=-1)
         kl_q = np.where(q > 0, q * np.log2(q / mid), 0.0).sum(axis=-1)
-    return np.sqrt(np.clip((kl_p + kl_q) / 2, 0, 1))
+    return np.asarray(np.sqrt(np.clip((kl_p + kl_q) / 2, 0, 1)))
 
 
 def wasserstein_per_row(reference_columns: np.ndarray, window: np.ndarray) -> np.ndarray:
@@ -62,7 +62,7 @@ def wasserstein_per_row(reference_columns: np.ndarray, window: np.ndarray) -> np
     levels = (np.arange(m) + 0.5) / m
     ref_q = reference_columns[:, np.minimum((levels * n).astype(int), n - 1)]
     scale = reference_columns.std(axis=1)
-    return np.mean(np.abs(w - ref_q), axis=1) / np.where(scale > 0, scale, 1.0)
+    return np.asarray(np.mean(np.abs(w - ref_q), axis=1) / np.where(scale > 0, scale, 1.0))
 
 
 def decile_shares(reference_deciles: np.ndarray, window: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ from otel_ml import semconv
 from otel_ml.drift.reference import ReferenceProfile
 
 _logger = logging.getLogger("otel_ml.drift.processor")
+ObservableCallback = Callable[[CallbackOptions], Iterable[Observation]]
 
 DECILE_LABELS = tuple(str(i) for i in range(1, 11))
 """Values of ``ml.feature.decile``: 1 holds the reference's lowest tenth, 10 its highest."""
@@ -89,7 +90,7 @@ class FleetCounts:
                 counts[:-1] += np.bincount(codes[codes >= 0], minlength=len(counts) - 1)
                 counts[-1] += int(np.count_nonzero(codes < 0))
 
-    def observe(self, base_attributes: dict[str, str]) -> Any:
+    def observe(self, base_attributes: dict[str, str]) -> tuple[ObservableCallback, ObservableCallback]:
         """A callback for ``ml.feature.quantile`` / ``ml.feature.category`` observable counters."""
         numeric = [{**base_attributes, semconv.ML_FEATURE_NAME: name, semconv.ML_FEATURE_DECILE: label}
                    for name in self.reference.numeric_names for label in DECILE_LABELS]

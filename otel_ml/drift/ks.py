@@ -48,17 +48,17 @@ def ks_statistics(reference_columns: np.ndarray, window: np.ndarray) -> np.ndarr
     tied_rows = np.flatnonzero(((idx > 0) & (below == w)).any(axis=1))
     if tied_rows.size:
         left = right.copy()
-        for j in tied_rows:
-            left[j] = np.searchsorted(reference_columns[j], w[j], side="left") / n
+        for row in tied_rows:
+            left[row] = np.searchsorted(reference_columns[row], w[row], side="left") / n
     at = np.broadcast_to(np.arange(1, m + 1) / m, w.shape)                 # F_window(w_i), distinct values
     before = np.broadcast_to(np.arange(m) / m, w.shape)
     window_tied = np.flatnonzero((w[:, 1:] == w[:, :-1]).any(axis=1))
     if window_tied.size:
         at, before = at.copy(), before.copy()
-        for j in window_tied:
-            at[j] = np.searchsorted(w[j], w[j], side="right") / m
-            before[j] = np.searchsorted(w[j], w[j], side="left") / m
-    return np.maximum(np.abs(right - at).max(axis=1), np.abs(left - before).max(axis=1))
+        for row in window_tied:
+            at[row] = np.searchsorted(w[row], w[row], side="right") / m
+            before[row] = np.searchsorted(w[row], w[row], side="left") / m
+    return np.asarray(np.maximum(np.abs(right - at).max(axis=1), np.abs(left - before).max(axis=1)))
 
 
 def columns_sorted(reference: np.ndarray) -> np.ndarray:

@@ -61,8 +61,9 @@ def save(processor: DriftProcessor, path: str | Path) -> None:
     }
     arrays = {f"frequencies_{i}": reference.frequencies[name] for i, name in enumerate(reference.categorical_names)}
     with open(path, "wb") as file:                  # np.savez would append .npz to another suffix
-        np.savez_compressed(file, meta=np.array(json.dumps(meta)), numeric_sorted=reference.numeric_sorted,
-                            deciles=reference.deciles, **arrays)
+        arrays.update(meta=np.array(json.dumps(meta)), numeric_sorted=reference.numeric_sorted,
+                      deciles=reference.deciles)
+        np.savez_compressed(file, allow_pickle=False, **arrays)
 
 
 def load(path: str | Path, **overrides: Any) -> DriftProcessor:

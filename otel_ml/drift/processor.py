@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,9 @@ from otel_ml.drift.ks import SHARED_P_VALUES
 from otel_ml.drift.reference import ReferenceProfile
 from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
+
+CheckListener = Callable[[DriftReport | None, DriftReport], None]
+"""Called with the previous report (``None`` the first time) and the new one, after each check."""
 
 __all__ = ["CONFIDENCE", "PREDICTION", "DriftProcessor"]
 
@@ -119,7 +122,7 @@ class DriftProcessor(BackgroundChecks):
         self.last_check_seconds = 0.0
         self._critical: dict[tuple[float, int], float] = {}
         self._checked_at = 0
-        self._listeners: list[Any] = []
+        self._listeners: list[CheckListener] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,7 +215,7 @@ class DriftProcessor(BackgroundChecks):
         """Whether the processor can decide drift: calibrated (or given a threshold), or not calibrating."""
         return self.correction is not Correction.CALIBRATED or self._threshold is not None
 
-    def calibrate(self, progress: Any = None) -> Calibration:
+    def calibrate(self, progress: Callable[[int, int], None] | None = None) -> Calibration:
         """Simulate an unchanged stream to set the threshold (seconds of CPU; done once, at start
         in the background thread, or ahead of time with :meth:`save`). ``progress(done, total)``
         is called as it goes."""
@@ -267,10 +270,10 @@ class DriftProcessor(BackgroundChecks):
         report = DriftReport(total, tuple(merged.values()), threshold_for(self.alpha, self.correction, tests,
                                                                           threshold),
                              self.correction)
-        previous, self._report = self._report, report
+        last, self._report = self._report, report
         self.last_check_seconds = time.perf_counter() - started
         for listener in self._listeners:
-            listener(previous, report)
+            listener(last, report)
         return report
 
     def _decide(self, stats: Any, calibrated: float | None) -> np.ndarray:
@@ -282,6 +285,6 @@ class DriftProcessor(BackgroundChecks):
         cheap), so that an export now, or the last one at exit, counts every sample."""
         self.fleet.catch_up(self.ring, self.columns)
 
-    def on_check(self, listener: Any) -> None:
+    def on_check(self, listener: CheckListener) -> None:
         """Call ``listener(previous_report, report)`` after each check (in the checking thread)."""
         self._listeners.append(listener)

@@ -58,7 +58,7 @@ class RingBuffer:
             end = self._next
             start = end - count
             if start >= 0:
-                return self._rows[start:end].copy()
+                return np.array(self._rows[start:end])
             return np.concatenate([self._rows[start:], self._rows[:end]])
 
     def since(self, total_before: int) -> np.ndarray:

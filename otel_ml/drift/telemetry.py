@@ -116,7 +116,8 @@ class DriftTelemetry:
         with trace.use_span(span, end_on_exit=True):
             for f in flipped:
                 state = "detected" if f.drift_detected else "resolved"
-                details = {**self._feature_attributes(f.name, f.method), semconv.ML_DRIFT_STATE: state,
+                details: dict[str, str | float | int] = {
+                           **self._feature_attributes(f.name, f.method), semconv.ML_DRIFT_STATE: state,
                            semconv.ML_DRIFT_STATISTIC_VALUE: f.statistic, semconv.ML_DRIFT_P_VALUE_VALUE: f.p_value,
                            semconv.ML_DRIFT_PSI: f.psi, semconv.ML_DRIFT_WINDOW_SIZE_VALUE: f.window_size}
                 event = semconv.ML_DRIFT_DETECTED_EVENT if f.drift_detected else semconv.ML_DRIFT_RESOLVED_EVENT

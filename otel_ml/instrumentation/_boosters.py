@@ -22,11 +22,11 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from otel_ml import _shutdown
 from otel_ml._outputs import RowOutputs
 from otel_ml.instrumentation import _monitors
+from otel_ml.instrumentation._base import BaseInstrumentor
 from otel_ml.instrumentation._calls import Reader, call_model, first_argument, inside_model_call
 from otel_ml.instrumentation._estimators import unwrap_method, wrap_method
 
@@ -61,8 +61,8 @@ def lightgbm_kind(objective: str) -> Kind:
     return "regression"
 
 
-def remembered_kind(booster: Any, find: Any) -> Kind:
-    kind = getattr(booster, _KIND_ATTRIBUTE, None)
+def remembered_kind(booster: Any, find: Callable[[Any], Kind]) -> Kind:
+    kind: Kind | None = getattr(booster, _KIND_ATTRIBUTE, None)
     if kind is None:
         kind = find(booster)
         try:
@@ -155,5 +155,6 @@ class BoosterLibraryInstrumentor(BaseInstrumentor):
             for name in ("predict", "predict_proba", "fit"):
                 unwrap_method(cls, name)
         booster = getattr(self, "_booster", None)
-        for name in self.booster_methods if booster is not None else ():
-            unwrap_method(booster, name)
+        if booster is not None:
+            for name in self.booster_methods:
+                unwrap_method(booster, name)

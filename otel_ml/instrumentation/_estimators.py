@@ -140,9 +140,8 @@ def _estimator_outputs(method: str, result: Any, classes: Any, regressor: bool, 
 
 
 def _classes_at(classes: Any, index: np.ndarray) -> list[Any]:
-    if classes is None:
-        return index.tolist()
-    return np.asarray(classes)[index].tolist()
+    chosen = index if classes is None else np.asarray(classes)[index]
+    return list(chosen.tolist())
 
 
 # ---------------------------------------------------------------- patching classes

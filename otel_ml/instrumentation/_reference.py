@@ -21,7 +21,7 @@ def read_table(path: str | Path, feature_names: Sequence[str] | None = None) -> 
         return np.load(file, allow_pickle=False)
     if file.suffix == ".csv":
         data = np.genfromtxt(file, delimiter=",", names=True, dtype=None, encoding="utf-8")
-        return {name: data[name] for name in data.dtype.names}
+        return {name: data[name] for name in data.dtype.names or ()}
     if file.suffix == ".parquet":
         try:
             import pandas as pd

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from otel_ml.instrumentation._base import BaseInstrumentor
 
 _logger = logging.getLogger(__name__)
 

@@ -26,15 +26,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import fastapi
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from starlette.routing import Match
 
+from otel_ml.instrumentation._base import BaseInstrumentor
 from otel_ml.instrumentation._common import MAX_BODY, AppMonitoring, RequestMonitoring, app_monitoring
 from otel_ml.instrumentation._reading import Extractor, OutputReader, form_row
+
+if TYPE_CHECKING:
+    from otel_ml.monitor import ModelMonitor
 
 _logger = logging.getLogger(__name__)
 _instruments = ("fastapi >= 0.100",)
@@ -57,18 +60,18 @@ class FastAPIModelInstrumentor(BaseInstrumentor):
             except Exception:  # noqa: BLE001 - a bad OTEL_ML_* setting: logged, the app serves on
                 _logger.exception("otel_ml: could not instrument a FastAPI app")
 
-        fastapi.FastAPI.__init__ = __init__  # type: ignore[method-assign]
+        fastapi.FastAPI.__init__ = __init__  # type: ignore[method-assign, assignment]
 
     def _uninstrument(self, **kwargs: Any) -> None:
         fastapi.FastAPI.__init__ = self._original_init  # type: ignore[method-assign]
 
     @staticmethod
-    def instrument_app(app: Any, monitor: Any = None, *, routes: Iterable[str] | None = None,
-                       features: Extractor | str | None = None, output: OutputReader | None = None,
-                       **kwargs: Any) -> Any:
+    def instrument_app(app: fastapi.FastAPI, monitor: ModelMonitor | None = None, *,
+                       routes: Iterable[str] | None = None, features: Extractor | str | None = None,
+                       output: OutputReader | None = None, **kwargs: Any) -> ModelMonitor:
         """Monitor ``app``'s predictions; returns the monitor. The same arguments as
         :meth:`FlaskModelInstrumentor.instrument_app`. Twice only logs a warning."""
-        existing = getattr(app.state, "otel_ml", None)
+        existing: AppMonitoring | None = getattr(app.state, "otel_ml", None)
         if existing is not None:
             _logger.warning("otel_ml: FastAPI app is already instrumented")
             return existing.monitor
@@ -78,7 +81,7 @@ class FastAPIModelInstrumentor(BaseInstrumentor):
         return state.monitor
 
 
-def route_template(app: Any, scope: dict[str, Any]) -> str | None:
+def route_template(app: fastapi.FastAPI, scope: dict[str, Any]) -> str | None:
     """The template of the route that serves ``scope`` (``/models/{name}/predict``), as the
     contrib instrumentation finds it; the raw path when no route matches."""
     try:
@@ -128,7 +131,7 @@ class PredictionMiddleware:
 
         async def send_start(start: dict[str, Any]) -> None:
             header = request.header()
-            if header is not None:
+            if header is not None and self.state.id_header is not None:
                 start = {**start, "headers": [*start.get("headers", []),
                                               (self.state.id_header.lower().encode("latin-1"),
                                                header.encode("latin-1"))]}
@@ -198,8 +201,9 @@ def _flush_before_shutdown_completes(send: Any) -> Any:
 
 
 def _flush_everything() -> None:
+    from otel_ml._log_queue import flush_all as flush_prediction_logs
     from otel_ml._shutdown import flush_global_providers
-    from otel_ml.sdk import _flush_drift_counts, flush_prediction_logs
+    from otel_ml.sdk import _flush_drift_counts
 
     try:
         flush_prediction_logs()                 # the monitors' log queues, then every global provider,
@@ -225,6 +229,7 @@ async def _read_body(receive: Any) -> tuple[bytes | None, Any]:
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request") if complete else None
 
     async def replay() -> dict[str, Any]:
-        return messages.pop(0) if messages else await receive()
+        message: dict[str, Any] = messages.pop(0) if messages else await receive()
+        return message
 
     return body, replay

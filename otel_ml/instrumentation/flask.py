@@ -32,13 +32,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flask
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
+from otel_ml.instrumentation._base import BaseInstrumentor
 from otel_ml.instrumentation._common import MAX_BODY, AppMonitoring, RequestMonitoring, app_monitoring
 from otel_ml.instrumentation._reading import Extractor, OutputReader, form_row
+
+if TYPE_CHECKING:
+    from otel_ml.monitor import ModelMonitor
 
 _logger = logging.getLogger(__name__)
 _KEY = "otel_ml"
@@ -70,22 +73,23 @@ class FlaskModelInstrumentor(BaseInstrumentor):
                     app.extensions[_KEY] = None
             return original(app, environ, start_response)
 
-        flask.Flask.__call__ = __call__  # type: ignore[method-assign]
+        flask.Flask.__call__ = __call__  # type: ignore[method-assign, assignment]
 
     def _uninstrument(self, **kwargs: Any) -> None:
         flask.Flask.__call__ = self._original_call  # type: ignore[method-assign]
 
     @staticmethod
-    def instrument_app(app: flask.Flask, monitor: Any = None, *, routes: Iterable[str] | None = None,
+    def instrument_app(app: flask.Flask, monitor: ModelMonitor | None = None, *, routes: Iterable[str] | None = None,
                        features: Extractor | str | None = None, output: OutputReader | None = None,
-                       **kwargs: Any) -> Any:
+                       **kwargs: Any) -> ModelMonitor:
         """Monitor ``app``'s predictions with ``monitor`` (``None``: the process's, from ``OTEL_ML_*``).
         Unset arguments are read from the environment. ``tracer_provider``, ``meter_provider``
         and ``logger_provider`` (as every instrumentor takes them) are for that monitor; other
         keywords are ignored. Returns the monitor. A second call on the same app only logs a warning."""
         if app.extensions.get(_KEY) is not None:
             _logger.warning("otel_ml: Flask app %r is already instrumented", app.name)
-            return app.extensions[_KEY].monitor
+            instrumented: AppMonitoring = app.extensions[_KEY]
+            return instrumented.monitor
         state = app_monitoring(monitor, routes, features, output, **kwargs)
         app.extensions[_KEY] = state
         app.before_request(_before)
@@ -99,8 +103,9 @@ class FlaskModelInstrumentor(BaseInstrumentor):
             return
         for funcs, fn in ((app.before_request_funcs, _before), (app.after_request_funcs, _after),
                           (app.teardown_request_funcs, _teardown)):
-            if fn in funcs.get(None, []):
-                funcs[None].remove(fn)
+            registered: list[Any] = funcs.get(None, [])
+            if fn in registered:
+                registered.remove(fn)
 
 
 def _state() -> AppMonitoring | None:

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from otel_ml import _shutdown
 from otel_ml._outputs import RowOutputs
 from otel_ml.instrumentation import _monitors
+from otel_ml.instrumentation._base import BaseInstrumentor
 from otel_ml.instrumentation._calls import call_model
 from otel_ml.instrumentation._estimators import feature_rows, unwrap_method, wrap_method
 

@@ -24,10 +24,9 @@ import logging
 from collections.abc import Callable, Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
-
 from otel_ml import _shutdown
 from otel_ml.instrumentation import _monitors
+from otel_ml.instrumentation._base import BaseInstrumentor
 from otel_ml.instrumentation._calls import call_model, first_argument, inside_model_call
 from otel_ml.instrumentation._estimators import (
     NOT_SERVING_METHODS,
@@ -125,7 +124,7 @@ class SklearnInstrumentor(BaseInstrumentor):
         self._hook = BaseEstimator.__dict__.get("__init_subclass__")
         original = self._hook
 
-        def __init_subclass__(cls: type, **init_kwargs: Any) -> None:
+        def __init_subclass__(cls: type, /, **init_kwargs: Any) -> None:
             if original is not None:
                 original.__get__(None, cls)(**init_kwargs)
             else:
@@ -135,7 +134,7 @@ class SklearnInstrumentor(BaseInstrumentor):
             except Exception:  # noqa: BLE001
                 _logger.debug("otel_ml: could not instrument %r", cls, exc_info=True)
 
-        BaseEstimator.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+        BaseEstimator.__init_subclass__ = classmethod(__init_subclass__)
         for cls in _subclasses(BaseEstimator):
             try:
                 patch_class(cls)
