@@ -75,9 +75,14 @@ class Process:
     def wait_ready(self, check: Callable[[], Any], timeout: float = 30) -> None:
         def ready() -> Any:
             if not self.alive():
+                self._log.close()
                 raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.log()[-3000:]}")
             return check()
-        wait_for(ready, timeout, f"{self.name} readiness")
+        try:
+            wait_for(ready, timeout, f"{self.name} readiness")
+        except TimeoutError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.alive():

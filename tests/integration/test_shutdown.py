@@ -44,7 +44,8 @@ class BlackHole:
         self.port = self.sock.getsockname()[1]
         self._held: list[socket.socket] = []
         self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
 
     @classmethod
     def on(cls, port: int) -> BlackHole:
@@ -59,7 +60,9 @@ class BlackHole:
                 continue
 
     def close(self) -> None:
+        """Stop accepting, then close every connection: none may outlive it and hold the port."""
         self._stop.set()
+        self._thread.join(timeout=5)
         for conn in self._held:
             conn.close()
         self.sock.close()
