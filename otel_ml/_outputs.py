@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from otel_ml.features import short_text
+
 Task = Literal["auto", "classification", "regression"]
 LABEL_KEYS = ("label", "class", "prediction", "predicted_class", "category")
 CONFIDENCE_KEYS = ("confidence", "probability", "score", "probabilities", "proba", "probas", "probs", "scores")
@@ -98,9 +100,10 @@ def label_text(label: Any) -> str:
     ('1', 'cat', 'True')
     """
     try:
-        return label if isinstance(label, str) else str(_scalar(label))
-    except Exception:  # noqa: BLE001 - a hostile __str__
+        text = label if isinstance(label, str) else str(_scalar(label))
+    except Exception:  # noqa: BLE001 - a hostile __str__, or nesting too deep to print
         return f"<{type(label).__name__}>"
+    return short_text(text)
 
 
 def _scalar(value: Any) -> Any:

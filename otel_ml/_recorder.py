@@ -63,6 +63,11 @@ class InFlight:
     """The token of ``INSIDE_MODEL_CALL``, reset at the end."""
 
 
+def _at(values: Sequence[Any] | None, i: int) -> Any:
+    """Row ``i`` of one output, or ``None`` (no such output, or fewer of it than rows)."""
+    return values[i] if values is not None and i < len(values) else None
+
+
 def new_prediction_id() -> str:
     """A random 64-bit id in hex. Unique, not secret: ``random`` is reseeded in forked children,
     and skipping the ``os.urandom`` system call saves microseconds on every prediction."""
@@ -177,10 +182,20 @@ class PredictionRecorder:
     def _emit_batch(self, p: Prediction, batch: tuple[Any, Any, Any], attributes: ModelAttributes,
                     span: Span | None, duration: float) -> None:
         labels, confidences, values = batch
-        n = len(labels if labels is not None else values)
-        rows = list(p.features) if p.features is not None else None
-        ids = self.emit_rows(attributes, RowOutputs(n, _listed(labels), _listed(confidences), _listed(values)),
-                             rows, duration, span, p.id)
+        try:
+            listed = (_listed(labels), _listed(confidences), _listed(values))
+            n = len(listed[0] if listed[0] is not None else listed[2] or ())
+            outputs = RowOutputs(n, *listed)
+        except Exception as problem:  # noqa: BLE001 - outputs that cannot be read: one prediction
+            self.problems.report("unreadable_batch", exc=problem)
+            outputs = RowOutputs(1)
+        try:
+            rows = list(p.features) if p.features is not None else None
+        except Exception as problem:  # noqa: BLE001
+            self.problems.report("unreadable_batch", exc=problem)
+            rows = None
+        n = outputs.n
+        ids = self.emit_rows(attributes, outputs, rows, duration, span, p.id)
         if ids and n > 1:
             p.id = ids[0].rsplit(".", 1)[0]            # the batch's id; row i is <id>.<i>
         elif ids:
@@ -202,8 +217,11 @@ class PredictionRecorder:
         n = outputs.n
         signed = False
         if (row_ids is None or len(row_ids) != n) and self.signer is not None and error_type is None:
-            prediction_id = self.sign(attributes, outputs, span)
-            signed = True
+            try:
+                prediction_id = self.sign(attributes, outputs, span)
+                signed = True
+            except Exception as problem:  # noqa: BLE001 - unsigned ids, matched by this process only
+                self.problems.report("sign_failed", exc=problem)
         if row_ids is None or len(row_ids) != n:
             row_ids = [prediction_id] if n == 1 else [f"{prediction_id}.{i}" for i in range(n)]
         else:
@@ -221,42 +239,56 @@ class PredictionRecorder:
         feed = self.drift_feed
         first: dict[str, Any] = {}
         for i in range(n):
-            raw_label = labels[i] if labels is not None else None
-            label = self.labels.bound(raw_label) if raw_label is not None else None
-            confidence = self._confidence(confidences[i]) if confidences is not None else None
-            value = self._value(values[i]) if values is not None else None
-            self.duration.record(per_row, metric_attributes)
-            if confidence is not None:
-                self.confidence.record(confidence, attributes.label(label) if label is not None else attributes.base)
-            if value is not None:
-                self.value.record(value, attributes.base)
-            self.tally.count(attributes, status, error_type, label)
+            raw_label = _at(labels, i)
+            label = self.labels.bound(raw_label) if raw_label is not None else None      # never raises
+            self.tally.count(attributes, status, error_type, label)   # first: counted, whatever follows
+            confidence = self._confidence(_at(confidences, i))
+            value = self._value(_at(values, i))
             try:
-                row = rows[i] if rows is not None and i < len(rows) else None
+                self.duration.record(per_row, metric_attributes)
+                if confidence is not None:
+                    self.confidence.record(confidence,
+                                           attributes.label(label) if label is not None else attributes.base)
+                if value is not None:
+                    self.value.record(value, attributes.base)
+            except Exception as problem:  # noqa: BLE001 - the SDK's instruments, say: the rest goes on
+                self.problems.report("record_failed", exc=problem)
+            row = rows[i] if rows is not None and i < len(rows) else None
+            details: dict[str, Any] = {semconv.ML_PREDICTION_ID: row_ids[i], semconv.ML_PREDICTION_STATUS: status}
+            if label is not None:
+                details[semconv.ML_PREDICTION_LABEL] = label_text(raw_label)       # never raises
+            if confidence is not None:
+                details[semconv.ML_PREDICTION_CONFIDENCE] = confidence
+            if value is not None:
+                details[semconv.ML_PREDICTION_VALUE] = value
+            if error_type is not None:
+                details[semconv.ERROR_TYPE] = error_type
+            if n > 1:
+                details[semconv.ML_BATCH_SIZE] = n
+            if i == 0:
+                first = details
+            # each step on its own: one that fails is counted, and the others still happen
+            try:
                 if row is not None:
                     self._check_features(row, attributes)
-                details: dict[str, Any] = {semconv.ML_PREDICTION_ID: row_ids[i], semconv.ML_PREDICTION_STATUS: status}
-                if label is not None:
-                    details[semconv.ML_PREDICTION_LABEL] = label_text(raw_label)
-                if confidence is not None:
-                    details[semconv.ML_PREDICTION_CONFIDENCE] = confidence
-                if value is not None:
-                    details[semconv.ML_PREDICTION_VALUE] = value
-                if error_type is not None:
-                    details[semconv.ERROR_TYPE] = error_type
-                if n > 1:
-                    details[semconv.ML_BATCH_SIZE] = n
-                if i == 0:
-                    first = details
+            except Exception as problem:  # noqa: BLE001
+                self.problems.report("feature_check_failed", exc=problem)
+            try:
                 if error_type is not None or sampled or random.random() < self.log_sample_ratio:
                     self._log_row(attributes, details, row, per_row, exc)
-                if error_type is None and not signed:      # a signed id carries all this itself
+            except Exception as problem:  # noqa: BLE001
+                self.problems.report("log_failed", exc=problem)
+            if error_type is None and not signed:      # a signed id carries all this itself
+                try:
                     self.store.add(row_ids[i], StoredPrediction(
                         attributes.version, details.get(semconv.ML_PREDICTION_LABEL), value, span_context, now))
+                except Exception as problem:  # noqa: BLE001
+                    self.problems.report("store_failed", exc=problem)
+                try:
                     if feed is not None and row is not None:
                         feed.update(row, raw_label if raw_label is not None else value, confidence)
-            except Exception as problem:  # noqa: BLE001 - counted above; the next rows go on
-                self.problems.report("record_failed", exc=problem)
+                except Exception as problem:  # noqa: BLE001 - a row the drift processor cannot read
+                    self.problems.report("drift_feed_failed", exc=problem)
         if span is not None and span.is_recording():
             if not owns_span:
                 span.set_attributes(attributes.base)
@@ -292,7 +324,10 @@ class PredictionRecorder:
                  exc: BaseException | None) -> None:
         record = {**attributes.base, **details, semconv.ML_PREDICTION_DURATION_SECONDS: duration}
         if self.capture.enabled and features is not None:
-            record[semconv.ML_PREDICTION_FEATURES] = self.capture.select(features)
+            try:
+                record[semconv.ML_PREDICTION_FEATURES] = self.capture.select(features)
+            except Exception as problem:  # noqa: BLE001 - features that cannot be read: the record goes without
+                self.problems.report("capture_failed", exc=problem)
         if semconv.ERROR_TYPE in details:      # rare, and worth having at once: emitted here
             self.logger.emit(body="prediction failed", severity_number=logs.ERROR, severity_text="ERROR",
                              event_name=semconv.ML_PREDICTION_EVENT, attributes=record, exception=exc)
@@ -307,7 +342,7 @@ class PredictionRecorder:
             return None
         try:
             confidence = float(raw)
-        except (TypeError, ValueError, OverflowError):
+        except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a __float__ of any kind
             self.problems.report("bad_confidence", f"not a number: {type(raw).__name__}")
             return None
         if not 0.0 <= confidence <= 1.0:  # also False for NaN
@@ -320,7 +355,7 @@ class PredictionRecorder:
             return None
         try:
             value = float(raw)
-        except (TypeError, ValueError, OverflowError):
+        except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a __float__ of any kind
             self.problems.report("bad_value", f"not a number: {type(raw).__name__}")
             return None
         if not math.isfinite(value):

@@ -48,11 +48,14 @@ class FeatureCheck:
         self.feature_names = tuple(feature_names) if feature_names is not None else None
 
     def problems(self, features: Any) -> list[tuple[str, str]]:
-        """``(feature name, problem)`` pairs; empty for a clean row."""
+        """``(feature name, problem)`` pairs; empty for a clean row. Never raises: a row that
+        cannot be read at all (not iterable, or its iteration raises) is ``not_a_row``."""
         try:
-            row = as_row(features)
-        except TypeError:
+            return self._problems(as_row(features))
+        except Exception:  # noqa: BLE001 - a hostile object: iteration, len() or comparison raised
             return [(ROW, "not_a_row")]
+
+    def _problems(self, row: Sequence[Any] | Mapping[str, Any]) -> list[tuple[str, str]]:
         if isinstance(row, Mapping):
             if self.feature_names is None:          # the row names its own features
                 values: Sequence[Any] = list(row.values())
@@ -67,7 +70,7 @@ class FeatureCheck:
         try:
             if math.isfinite(sum(values)):
                 return []
-        except (TypeError, OverflowError):
+        except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a hostile __add__
             pass
         if not isinstance(row, Mapping):
             names = self.feature_names or tuple(f"f{i}" for i in range(len(row)))
@@ -87,7 +90,7 @@ def value_problem(value: Any) -> str | None:
         number = float(value)
     except OverflowError:                # an integer past a float's range
         return "inf"
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - TypeError, ValueError, or a __float__ of any kind
         return "not_numeric"
     if math.isnan(number):
         return "nan"
@@ -132,12 +135,37 @@ class FeatureCapture:
             values = dict(zip(names, row))
         if self.keep is not True:
             values = {k: v for k, v in values.items() if k in self.keep}
-        values = {k: _loggable(v) for k, v in values.items()}
+        values = {str(k): loggable(v) for k, v in values.items()}
         return self.redact(values) if self.redact is not None else values
 
 
-def _loggable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    item = getattr(value, "item", None)  # numpy scalar
-    return item() if item is not None else str(value)
+_INT64 = 2 ** 63
+MAX_TEXT = 1024
+"""Longest text otel_ml puts on a span or log record for a value it was given (a label, a
+captured feature); longer ones are cut and end with ``…``."""
+
+
+def loggable(value: Any) -> bool | int | float | str | None:
+    """A value as a span or log attribute can carry it: numbers that OTLP can encode (an integer
+    past 64 bits becomes its text), text cut to :data:`MAX_TEXT`; never raises.
+
+    >>> loggable(3), loggable(10 ** 30), loggable("x" * 2000)[-3:]
+    (3, '1000000000000000000000000000000', 'xx…')
+    """
+    try:
+        if value is None or isinstance(value, (bool, float)):
+            return value
+        if isinstance(value, int):
+            return value if -_INT64 <= value < _INT64 else short_text(str(value))
+        if isinstance(value, str):
+            return short_text(value)
+        item = getattr(value, "item", None)  # numpy scalar
+        if item is not None:
+            return loggable(item())
+        return short_text(str(value))
+    except Exception:  # noqa: BLE001 - a hostile __str__, or nesting too deep to print
+        return f"<{type(value).__name__}>"
+
+
+def short_text(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
