@@ -102,6 +102,7 @@ class PredictionRecorder:
         self.confidence = semconv.create_ml_prediction_confidence(meter)
         self.value = semconv.create_ml_prediction_value(meter, value_unit, value_buckets)
         self.feature_invalid = semconv.create_ml_feature_invalid(meter)
+        self.rejected = semconv.create_ml_requests_rejected(meter)
         observe(meter, semconv.create_ml_predictions, self.tally.observe_counts)
         observe(meter, semconv.create_ml_prediction_active, self.tally.observe_active)
         self.drift_feed = drift_feed
@@ -299,6 +300,14 @@ class PredictionRecorder:
                 span.set_attributes({semconv.ML_PREDICTION_ID: prediction_id, semconv.ML_PREDICTION_STATUS: status,
                                      semconv.ML_BATCH_SIZE: n})
         return list(row_ids)
+
+    def reject(self, attributes: ModelAttributes, status_code: int, error_type: str | None, n: int = 1) -> None:
+        """Count ``n`` requests the app answered with a client error: not predictions. Never raises."""
+        try:
+            self.rejected.add(n, {**attributes.base, semconv.HTTP_RESPONSE_STATUS_CODE: status_code,
+                                  semconv.ERROR_TYPE: self.error_types.bound(error_type or str(status_code))})
+        except Exception as problem:  # noqa: BLE001
+            self.problems.report("record_failed", exc=problem)
 
     def sign_recorded(self, p: Prediction, state: InFlight) -> None:
         """Give ``p`` the signed id of what it recorded, so that ``p.id`` read inside the block is

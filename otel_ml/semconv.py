@@ -92,6 +92,8 @@ ML_ROLLBACK_REASON: Final = "ml.rollback.reason"
 """Why a rollback happened, such as the alert's name (bounded)."""
 ML_PROBLEM_TYPE: Final = "ml.problem.type"
 """What went wrong inside the instrumentation (it is counted, logged once, and never raised)."""
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+"""Standard OpenTelemetry key: the HTTP status a rejected request was answered with."""
 ERROR_TYPE: Final = "error.type"
 """Standard OpenTelemetry key: the exception class of a failed prediction."""
 
@@ -118,6 +120,11 @@ ML_PREDICTION_VALUE_METRIC: Final = "ml.prediction.value"
 histogram / Unit: user"""
 ML_PREDICTION_ACTIVE: Final = "ml.prediction.active"
 """Predictions in progress. / Instrument: observable_up_down_counter / Unit: {prediction}"""
+ML_REQUESTS_REJECTED: Final = "ml.requests.rejected"
+"""Requests to a prediction route that the app answered with a 4xx before or instead of a prediction (a
+malformed body, or input the model refused): the client's error, not the model's, so never on
+ml.predictions and never on the error-rate alert. error.type is the exception the model raised, else
+the status code. / Instrument: counter / Unit: {request}"""
 ML_OUTCOMES: Final = "ml.outcomes"
 """Ground-truth outcomes matched to a prediction. / Instrument: counter / Unit: {outcome}"""
 ML_OUTCOME_ABSOLUTE_ERROR: Final = "ml.outcome.absolute_error"
@@ -195,8 +202,6 @@ SERVICE_INSTANCE_ID: Final = "service.instance.id"
 """One process of the service (a worker or replica). (resource attribute)"""
 HTTP_ROUTE: Final = "http.route"
 """The matched route template (contrib Flask and FastAPI instrumentation). (attribute)"""
-HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
-"""The HTTP response status (contrib instrumentation). (attribute)"""
 HTTP_SERVER_REQUEST_DURATION: Final = "http.server.request.duration"
 """Duration of HTTP server requests (contrib instrumentation). (metric)"""
 HTTP_SERVER_ACTIVE_REQUESTS: Final = "http.server.active_requests"
@@ -237,6 +242,7 @@ METRICS: Final[Mapping[str, MetricSpec]] = {
     ML_PREDICTION_CONFIDENCE_METRIC: MetricSpec(ML_PREDICTION_CONFIDENCE_METRIC, "histogram", "1", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL), "Confidence of the predicted class."),
     ML_PREDICTION_VALUE_METRIC: MetricSpec(ML_PREDICTION_VALUE_METRIC, "histogram", "user", (ML_MODEL_NAME, ML_MODEL_VERSION), "Predicted value of a regression model."),
     ML_PREDICTION_ACTIVE: MetricSpec(ML_PREDICTION_ACTIVE, "observable_up_down_counter", "{prediction}", (ML_MODEL_NAME, ML_MODEL_VERSION), "Predictions in progress."),
+    ML_REQUESTS_REJECTED: MetricSpec(ML_REQUESTS_REJECTED, "counter", "{request}", (ML_MODEL_NAME, ML_MODEL_VERSION, HTTP_RESPONSE_STATUS_CODE, ERROR_TYPE), "Requests to a prediction route answered with a client error (4xx)."),
     ML_OUTCOMES: MetricSpec(ML_OUTCOMES, "counter", "{outcome}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL, ML_OUTCOME_LABEL, ML_OUTCOME_CORRECT), "Ground-truth outcomes matched to a prediction."),
     ML_OUTCOME_ABSOLUTE_ERROR: MetricSpec(ML_OUTCOME_ABSOLUTE_ERROR, "histogram", "user", (ML_MODEL_NAME, ML_MODEL_VERSION), "Absolute error of a regression prediction."),
     ML_OUTCOMES_UNMATCHED: MetricSpec(ML_OUTCOMES_UNMATCHED, "counter", "{outcome}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_OUTCOME_REASON), "Outcomes whose prediction id was unknown or expired."),
@@ -361,6 +367,18 @@ def create_ml_prediction_active(meter: Meter, callbacks: Sequence[CallbackT]) ->
         callbacks=callbacks,
         unit="{prediction}",
         description="Predictions in progress.",
+    )
+
+
+def create_ml_requests_rejected(meter: Meter) -> Counter:
+    """Requests to a prediction route that the app answered with a 4xx before or instead of a
+    prediction (a malformed body, or input the model refused): the client's error, not the
+    model's, so never on ml.predictions and never on the error-rate alert. error.type is the
+    exception the model raised, else the status code."""
+    return meter.create_counter(
+        ML_REQUESTS_REJECTED,
+        unit="{request}",
+        description="Requests to a prediction route answered with a client error (4xx).",
     )
 
 

@@ -59,7 +59,9 @@ def test_each_metric_translates_by_its_instrument_and_unit(metric):
 def test_our_names_are_under_the_ml_prefix():
     assert all(a.name.startswith("ml.") for a in REGISTRY.attributes if a.stability != "stable")
     assert all(m.name.startswith("ml.") for m in REGISTRY.metrics)
-    assert [a.name for a in REGISTRY.attributes if not a.name.startswith("ml.")] == [semconv.ERROR_TYPE]
+    # the only others are standard, stable OpenTelemetry keys
+    assert [a.name for a in REGISTRY.attributes if not a.name.startswith("ml.")] == [
+        semconv.HTTP_RESPONSE_STATUS_CODE, semconv.ERROR_TYPE]
 
 
 def test_no_metric_attribute_is_an_identifier_or_a_feature_value():

@@ -109,10 +109,16 @@ class Scope:
                     return
         self.calls.append(call)
 
-    def flush(self, row_ids: Sequence[str] | None = None) -> list[str]:
+    def flush(self, row_ids: Sequence[str] | None = None, client_error: int | None = None) -> list[str]:
         """Record every call; returns the row ids given: ``row_ids`` (the app's own, one per row),
-        else a signed id per call (with a signing key), else ``<scope id>`` or ``<scope id>.<row>``."""
+        else a signed id per call (with a signing key), else ``<scope id>`` or ``<scope id>.<row>``.
+        With ``client_error`` (the 4xx status the request was answered with), a failed call is a
+        rejected request, not a failed prediction."""
         calls, self.calls = self.calls, []
+        if client_error is not None:
+            for call in [c for c in calls if c.error_type is not None]:
+                reject(call, client_error)
+            calls = [c for c in calls if c.error_type is None]
         total = sum(call.outputs.n for call in calls)
         given = row_ids is not None and len(row_ids) == total
         if not given:
@@ -151,6 +157,19 @@ def record(call: ModelCall, prediction_id: str, row_ids: Sequence[str] | None = 
         except Exception as problem:  # noqa: BLE001
             recorder.problems.report("span_end_failed", exc=problem)
     return ids
+
+
+def reject(call: ModelCall, status_code: int) -> None:
+    """Count a failed call whose request was answered with a client error, and end its spans."""
+    recorder = call.monitor._recorder
+    recorder.reject(call.attributes, status_code, call.error_type, call.outputs.n)
+    try:
+        for span, end_ns in call.merged_spans:
+            span.end(end_time=end_ns)
+        if call.owns_span and call.span is not None:
+            call.span.end(end_time=call.end_ns)
+    except Exception as problem:  # noqa: BLE001
+        recorder.problems.report("span_end_failed", exc=problem)
 
 
 def open_scope(prediction_id: str | None = None) -> tuple[Scope, Any]:

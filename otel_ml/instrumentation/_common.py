@@ -154,13 +154,18 @@ class RequestMonitoring:
         self.done = True
         close_scope(self._token)
         scope = self.scope
+        client_error = status if exc is None and 400 <= status < 500 else None
         try:
             if self.outcome_route and exc is None and status < 400:
                 self._record_outcomes(request)
             if scope.calls:
-                scope.flush(self._ids(response, exc))
+                scope.flush(self._ids(response, exc), client_error)
             elif self.prediction_route and not scope.explicit:
-                self._read_from_bodies(status, request, response, exc)
+                if client_error is not None:       # answered before or instead of a prediction
+                    recorder = self.state.monitor._recorder
+                    recorder.reject(recorder.attributes, client_error, None)
+                else:
+                    self._read_from_bodies(status, request, response, exc)
         finally:
             if self._active is not None:
                 tally, attributes = self._active

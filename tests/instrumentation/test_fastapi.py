@@ -50,7 +50,8 @@ def test_a_handler_that_raises_records_the_error(client, sinks):
 def test_a_malformed_body_gets_the_apps_own_4xx(client, sinks):
     response = client.post("/predict", content=b"{oops", headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="422") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0              # the client's error: no prediction
+    assert sinks.value(semconv.ML_REQUESTS_REJECTED, http__response__status_code=422) == 1
 
 
 def test_other_routes_are_not_predictions(sinks):
@@ -98,9 +99,9 @@ def test_prediction_on_the_http_span_with_prediction_span_current(sinks):
     ok, bad = sinks.finished_spans()
     assert ok.name == bad.name == "POST /predict"
     assert ok.attributes["ml.prediction.label"] == "fraud" and ok.attributes["ml.model.name"] == "fraud"
-    assert bad.attributes["ml.prediction.status"] == "error" and bad.status.status_code is StatusCode.UNSET
+    assert "ml.prediction.status" not in bad.attributes and bad.status.status_code is StatusCode.UNSET
     assert "error.type" not in bad.attributes
-    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="422") == 1
+    assert sinks.value(semconv.ML_REQUESTS_REJECTED, http__response__status_code=422) == 1
 
 
 def test_a_streamed_or_large_answer_passes_through_unread(sinks):

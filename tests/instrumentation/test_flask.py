@@ -68,7 +68,8 @@ def test_a_view_that_raises_records_the_error(app, sinks):
 def test_a_malformed_body_gets_the_apps_own_400(app, sinks, body):
     response = app.test_client().post("/predict", data=body, content_type="application/json")
     assert response.status_code == 400 and response.get_json() == {"error": "features must be a list"}
-    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="400") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS) == 0              # the client's error: no prediction
+    assert sinks.value(semconv.ML_REQUESTS_REJECTED, http__response__status_code=400) == 1
 
 
 def test_twice_only_warns_and_uninstrument_removes_the_hooks(app, sinks, caplog):
@@ -106,6 +107,6 @@ def test_prediction_on_the_http_span_with_prediction_span_current(app, sinks):
     assert ok.name == bad.name == "POST /predict"
     assert ok.attributes["ml.prediction.label"] == "fraud" and ok.attributes["ml.model.name"] == "fraud"
     assert ok.attributes["http.route"] == "/predict"
-    assert bad.attributes["ml.prediction.status"] == "error" and bad.status.status_code is StatusCode.UNSET
+    assert "ml.prediction.status" not in bad.attributes and bad.status.status_code is StatusCode.UNSET
     assert "error.type" not in bad.attributes                   # a 4xx is no server error in HTTP semconv
-    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error", error__type="400") == 1
+    assert sinks.value(semconv.ML_REQUESTS_REJECTED, http__response__status_code=400) == 1

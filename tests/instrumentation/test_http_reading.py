@@ -314,7 +314,8 @@ def test_a_body_nested_too_deep_is_still_counted(framework, sinks, monkeypatch):
         body = {"data": deep} if framework == "flask" else {"content": deep}
         raw = client._client.post(path, headers={"Content-Type": "application/json"}, **body)
         assert raw.status_code in (202, 400, 422, 500)
-    assert sinks.value(semconv.ML_PREDICTIONS) == 1                      # the prediction route's request, failed
+    # the prediction route's request: a 400 is a rejected request, a 500 (the framework's) a failed prediction
+    assert sinks.value(semconv.ML_PREDICTIONS) + sinks.value(semconv.ML_REQUESTS_REJECTED) == 1
     assert sinks.value(semconv.ML_MONITOR_PROBLEMS, ml__problem__type="unreadable_outcome") == 1
 
 
@@ -335,3 +336,45 @@ def test_signed_ids_are_matched_by_another_replica(framework, sinks, monkeypatch
     assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="true") == 1
     assert sinks.value(semconv.ML_OUTCOMES, ml__outcome__correct="false") == 2
     assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED, ml__outcome__reason="invalid") == 1
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_client_error_is_a_rejected_request_not_a_failed_prediction(framework, sinks):
+    # before: every 4xx counted as a failed prediction (error.type "400"), so a client sending
+    # malformed bodies drove the error-rate alert, and with it the automatic rollback
+    def handler(body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict) or "features" not in body:
+            return 400, {"error": "features missing"}
+        return 200, {"label": "a", "confidence": 0.9}
+
+    client = build(framework, sinks, handler, monitor=sinks.monitor("m"))
+    for _ in range(3):
+        assert client.post("/predict", {"oops": 1}).status == 400
+    assert client.post("/predict", {"features": [1, 2]}).status == 200
+    assert sinks.value(semconv.ML_PREDICTIONS) == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error") == 0
+    assert sinks.value(semconv.ML_REQUESTS_REJECTED, http__response__status_code=400) == 3
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_model_call_that_the_app_answers_with_a_4xx_is_rejected_too(framework, sinks, instrumented):
+    from sklearn.linear_model import LogisticRegression
+
+    from otel_ml.instrumentation.sklearn import SklearnInstrumentor
+
+    instrumented(SklearnInstrumentor)
+    model = LogisticRegression().fit([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]], [0, 1, 1, 0])
+
+    def handler(body: Any) -> tuple[int, Any]:
+        try:
+            return 200, {"label": int(model.predict([body["features"]])[0])}
+        except ValueError as exc:                    # the model refused the input: the client's error
+            return 422, {"error": str(exc)}
+
+    client = build(framework, sinks, handler)
+    assert client.post("/predict", {"features": [1.0, "not a number"]}).status == 422
+    assert client.post("/predict", {"features": [1.0, 0.0]}).status == 200
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__model__name="LogisticRegression") == 1
+    assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error") == 0
+    assert sinks.value(semconv.ML_REQUESTS_REJECTED, http__response__status_code=422,
+                       error__type="ValueError") == 1

@@ -68,10 +68,12 @@ def test_every_request_is_counted_with_all_its_signals(sinks, request, answer, s
     monitor = sinks.monitor(name, max_labels=5)
     FlaskModelInstrumentor.instrument_app(app, monitor)
     before = sinks.value(semconv.ML_PREDICTIONS)
+    rejected_before = sinks.value(semconv.ML_REQUESTS_REJECTED)
     response = app.test_client().post("/predict", data=json.dumps(request), content_type="application/json")
     assert response.status_code == status and response.data == json.dumps(answer).encode()
     counted = sinks.value(semconv.ML_PREDICTIONS) - before
-    assert counted >= 1
+    rejected = sinks.value(semconv.ML_REQUESTS_REJECTED) - rejected_before
+    assert (counted, rejected) == (0, 1) if status == 400 else counted >= 1 and rejected == 0
     assert sum(p.count for p in sinks.points(semconv.ML_PREDICTION_DURATION)) == sinks.value(semconv.ML_PREDICTIONS)
     assert len(sinks.logs()) == sinks.value(semconv.ML_PREDICTIONS)
     labels = {p.attributes.get("ml.prediction.label") for p in sinks.points(semconv.ML_PREDICTIONS)
