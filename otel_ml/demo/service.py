@@ -141,15 +141,18 @@ def _routes() -> flask.Blueprint:
     @routes.post("/admin/rollback")
     def rollback() -> Any:
         webhook = _admin()
-        payload = validation.json_object(flask.request.get_data(cache=False))
-        status, body = webhook.handle(flask.request.headers.get("Authorization"), payload)
+        authorization = flask.request.headers.get("Authorization")
+        if not webhook.authorized(authorization):          # before the body is even read
+            raise InvalidRequest(401, ["missing or wrong bearer token"])
+        payload = validation.alerts(validation.json_object(flask.request.get_data(cache=False)))
+        status, body = webhook.handle(authorization, payload)
         return body, status
 
     @routes.post("/admin/deploy")
     def deploy() -> Any:
         webhook, service = _admin(), _service()
         if not webhook.authorized(flask.request.headers.get("Authorization")):
-            return {"error": "missing or wrong bearer token"}, 401
+            raise InvalidRequest(401, ["missing or wrong bearer token"])
         body = validation.fields(_body(), {"version": str})
         if body["version"] not in service.models:
             raise InvalidRequest(422, [f"version must be one of {list(service.models)}"])

@@ -24,6 +24,9 @@ import numpy as np
 
 MAX_BODY_BYTES = 16 * 1024
 """Largest request body the demo accepts (``413`` above it)."""
+MAX_MAGNITUDE = 1e6
+"""Largest absolute value of a feature or a conversion value (the data's features are below 5,000):
+beyond it a value is refused (``422``), before a model overflows on it or a sum becomes infinite."""
 
 
 class InvalidRequest(ValueError):
@@ -36,7 +39,9 @@ class InvalidRequest(ValueError):
 
     def body(self) -> dict[str, Any]:
         """An RFC 9457 problem document."""
-        titles = {400: "Malformed request", 413: "Request body too large", 422: "Invalid request", 404: "Not found"}
+        titles = {400: "Malformed request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed",
+                  409: "Already recorded", 413: "Request body too large", 415: "Unsupported media type",
+                  422: "Invalid request", 503: "Unavailable"}
         return {"type": "about:blank", "title": titles.get(self.status, "Bad request"), "status": self.status,
                 "detail": "; ".join(self.problems), "errors": self.problems}
 
@@ -50,8 +55,10 @@ def json_object(body: bytes) -> dict[str, Any]:
         raise InvalidRequest(400, ["the body is empty; send a JSON object"])
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError) as exc:      # also an integer past 4,300 digits
         raise InvalidRequest(400, [f"the body is not valid JSON: {exc}"]) from None
+    except RecursionError:
+        raise InvalidRequest(400, ["the body is nested too deep"]) from None
     if not isinstance(value, dict):
         raise InvalidRequest(422, [f"expected a JSON object, got {type(value).__name__}"])
     return value
@@ -67,9 +74,15 @@ def number(value: Any, what: str) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{what} must be a number, got {type(value).__name__ if value is not None else 'null'}")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:                       # an integer of hundreds of digits
+        raise ValueError(f"{what} must be within ±{MAX_MAGNITUDE:g}") from None
+    if not math.isfinite(number):
         raise ValueError(f"{what} is NaN or infinite")
-    return float(value)
+    if abs(number) > MAX_MAGNITUDE:
+        raise ValueError(f"{what} must be within ±{MAX_MAGNITUDE:g}")
+    return number
 
 
 def features(body: bytes, names: Sequence[str]) -> np.ndarray:
@@ -90,6 +103,29 @@ def features(body: bytes, names: Sequence[str]) -> np.ndarray:
     if problems:
         raise InvalidRequest(422, problems)
     return row
+
+
+def alerts(payload: dict[str, Any]) -> dict[str, Any]:
+    """An Alertmanager or Grafana webhook payload: ``alerts``, a list of objects whose ``labels``
+    (and ``annotations``) map names to strings, and whose ``status`` and ``startsAt`` are strings."""
+    given = payload.get("alerts")
+    if not isinstance(given, list):
+        raise InvalidRequest(422, ["expected a JSON object with an 'alerts' list (Alertmanager or Grafana webhook)"])
+    problems = []
+    for i, alert in enumerate(given):
+        if not isinstance(alert, dict):
+            problems.append(f"alerts[{i}] must be an object")
+            continue
+        for key in ("labels", "annotations"):
+            value = alert.get(key, {})
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                problems.append(f"alerts[{i}].{key} must map names to strings")
+        for key in ("status", "startsAt"):
+            if key in alert and not isinstance(alert[key], str):
+                problems.append(f"alerts[{i}].{key} must be a string")
+    if problems:
+        raise InvalidRequest(422, problems)
+    return payload
 
 
 def fields(body: bytes, required: dict[str, type | tuple[type, ...]]) -> dict[str, Any]:
