@@ -106,3 +106,22 @@ def env_flag(name: str, default: bool, environ: Mapping[str, str] | None = None)
 def _get(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(name)
     return raw.strip() if raw is not None and raw.strip() else None
+
+
+def secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """A secret from ``<name>_FILE`` (a file's stripped contents: compose and Kubernetes secrets),
+    else from ``<name>``; ``None`` when neither is set. A ``_FILE`` that cannot be read is an error
+    that says which file, not a silent fallback.
+
+    >>> secret("OTEL_ML_DEPLOY_TOKEN", {"OTEL_ML_DEPLOY_TOKEN": " s3cret "})
+    's3cret'
+    """
+    env = os.environ if environ is None else environ
+    path = (env.get(f"{name}_FILE") or "").strip()
+    if path:
+        try:
+            with open(path, encoding="utf-8") as file:
+                return file.read().strip() or None
+        except OSError as exc:
+            raise ValueError(f"{name}_FILE: cannot read {path!r} ({exc.strerror})") from None
+    return (env.get(name) or "").strip() or None

@@ -22,6 +22,7 @@ ml_rollback_reason=<alert>}`` and a WARN log record (event name ``ml.rollback``)
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ class Deployment:
         if monitor.version not in self.versions:
             raise ValueError(f"The monitor's version {monitor.version!r} is not one of {list(self.versions)}.")
         self._history: list[str] = [monitor.version]
+        self._since: list[float] = [time.time()]
         self._lock = threading.Lock()
         self._reasons = BoundedValues(50)
         meter = metrics.get_meter("otel_ml", __version__, meter_provider)
@@ -67,6 +69,11 @@ class Deployment:
     @property
     def active(self) -> str:
         return self._history[-1]
+
+    @property
+    def active_since(self) -> float:
+        """When the active version went live (Unix seconds): deployed, or restored by a rollback."""
+        return self._since[-1]
 
     @property
     def history(self) -> tuple[str, ...]:
@@ -81,6 +88,7 @@ class Deployment:
         with self._lock:
             if version != self._history[-1]:
                 self._history.append(version)
+                self._since.append(time.time())
                 self.monitor.set_version(version)
         self._logger.emit(body=f"deployed {self.monitor.name} {version}", severity_number=logs.INFO,
                           severity_text="INFO", event_name=semconv.ML_DEPLOYMENT_EVENT,
@@ -95,6 +103,8 @@ class Deployment:
             if len(self._history) < 2:
                 return None
             taken_out = self._history.pop()
+            self._since.pop()
+            self._since[-1] = time.time()
             restored = self._history[-1]
             self.monitor.set_version(restored)
         reason = self._reasons.bound(str(reason) or "unknown")

@@ -71,7 +71,32 @@ OTEL_ML_ROLLBACK_TOKEN: Final = "OTEL_ML_ROLLBACK_TOKEN"
 .. envvar:: OTEL_ML_ROLLBACK_TOKEN
 
 The bearer token an alerting system (Alertmanager, Grafana) must send to the rollback webhook,
-at least 16 characters. Unset: the webhook refuses to enable. Code: ``RollbackWebhook(token=)``.
+at least 16 characters. Unset: the webhook refuses to enable. It rolls back and does nothing
+else: deploying takes :envvar:`OTEL_ML_DEPLOY_TOKEN`. Code: ``RollbackWebhook(token=)``.
+"""
+
+OTEL_ML_ROLLBACK_TOKEN_FILE: Final = "OTEL_ML_ROLLBACK_TOKEN_FILE"
+"""
+.. envvar:: OTEL_ML_ROLLBACK_TOKEN_FILE
+
+A file holding the rollback token (a compose or Kubernetes secret), read instead of
+:envvar:`OTEL_ML_ROLLBACK_TOKEN` so that the token stays out of the process environment.
+"""
+
+OTEL_ML_DEPLOY_TOKEN: Final = "OTEL_ML_DEPLOY_TOKEN"
+"""
+.. envvar:: OTEL_ML_DEPLOY_TOKEN
+
+The demo service's bearer token for ``/admin/deploy`` (deploying any version, with any fault
+rate), at least 16 characters; unset, deploying is off. Never the rollback token: an alerting
+system that can roll back cannot deploy.
+"""
+
+OTEL_ML_DEPLOY_TOKEN_FILE: Final = "OTEL_ML_DEPLOY_TOKEN_FILE"
+"""
+.. envvar:: OTEL_ML_DEPLOY_TOKEN_FILE
+
+A file holding the deploy token, read instead of :envvar:`OTEL_ML_DEPLOY_TOKEN`.
 """
 
 # ---------------------------------------------------------------- zero-code: which model

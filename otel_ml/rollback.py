@@ -21,9 +21,10 @@ switched on by accident. Configure the sender with ``Authorization: Bearer <toke
 >>> monitor = otel_ml.ModelMonitor("churn", version="v1", meter_provider=MeterProvider())
 >>> deployment = Deployment(monitor, ["v1", "v2"], meter_provider=MeterProvider())
 >>> deployment.deploy("v2")
->>> hook = RollbackWebhook(deployment, token="s3cret-s3cret-s3cret")
->>> alert = {"status": "firing", "labels": {"alertname": "HighErrorRate", "severity": "critical",
-...                                         "ml_model_name": "churn", "ml_model_version": "v2"}}
+>>> hook = RollbackWebhook(deployment, token="s3cret-s3cret-s3cret", service_name="churn-api")
+>>> labels = {"alertname": "HighErrorRate", "severity": "critical", "service_name": "churn-api",
+...           "ml_model_name": "churn", "ml_model_version": "v2"}
+>>> alert = {"status": "firing", "labels": labels, "startsAt": "2099-01-01T00:00:00Z"}
 >>> hook.handle("Bearer wrong", {"alerts": [alert]})[0]
 401
 >>> status, body = hook.handle("Bearer s3cret-s3cret-s3cret", {"alerts": [alert]})
@@ -37,10 +38,14 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from otel_ml.config import secret
 from otel_ml.environment_variables import OTEL_ML_ROLLBACK_TOKEN
+from otel_ml.promql import MODEL, SERVICE, VERSION
 
 if TYPE_CHECKING:
     from otel_ml.deployment import Deployment
@@ -62,17 +67,22 @@ class RollbackWebhook:
         The bearer token senders must present (at least 16 characters).
     severities : iterable of str
         Alert severities that trigger a rollback (default ``critical`` only).
-    service_name : str, optional
-        This service's ``service.name``: an alert whose ``service_name`` label names another
-        service is ignored, so that one service's alert cannot roll back another's model.
+    service_name : str
+        This service's ``service.name``. An alert rolls back only if its labels name this service
+        (``service_name``), the monitored model (``ml_model_name``) and the active version
+        (``ml_model_version``), and it started (``startsAt``) after that version went live: so
+        that one service's alert, an alert naming only a version, or an old alert replayed
+        cannot roll back a model.
     """
 
-    def __init__(self, deployment: Deployment, token: str | None, *, severities: Iterable[str] = ("critical",),
-                 service_name: str | None = None) -> None:
+    def __init__(self, deployment: Deployment, token: str | None, *, service_name: str,
+                 severities: Iterable[str] = ("critical",)) -> None:
         if not token or not token.strip():
             raise RollbackDisabled(f"The rollback webhook needs a token: set {OTEL_ML_ROLLBACK_TOKEN}.")
         if len(token.strip()) < MIN_TOKEN_LENGTH:
             raise RollbackDisabled(f"{OTEL_ML_ROLLBACK_TOKEN} is shorter than {MIN_TOKEN_LENGTH} characters.")
+        if not service_name:
+            raise RollbackDisabled("The rollback webhook needs this service's name (OTEL_SERVICE_NAME).")
         self.deployment = deployment
         self.severities = frozenset(severities)
         self.service_name = service_name
@@ -81,8 +91,16 @@ class RollbackWebhook:
     @classmethod
     def from_env(cls, deployment: Deployment, environ: Mapping[str, str] | None = None,
                  **kwargs: Any) -> RollbackWebhook:
-        """The webhook with its token from ``OTEL_ML_ROLLBACK_TOKEN``; raises :class:`RollbackDisabled` without it."""
-        return cls(deployment, (environ if environ is not None else os.environ).get(OTEL_ML_ROLLBACK_TOKEN), **kwargs)
+        """The webhook with its token from ``OTEL_ML_ROLLBACK_TOKEN_FILE`` or ``OTEL_ML_ROLLBACK_TOKEN``,
+        and this service's name from ``OTEL_SERVICE_NAME`` unless given; raises
+        :class:`RollbackDisabled` without them."""
+        env = environ if environ is not None else os.environ
+        try:
+            token = secret(OTEL_ML_ROLLBACK_TOKEN, env)
+        except ValueError as exc:
+            raise RollbackDisabled(str(exc)) from None
+        kwargs.setdefault("service_name", (env.get("OTEL_SERVICE_NAME") or "").strip())
+        return cls(deployment, token, **kwargs)
 
     def authorized(self, authorization: str | None) -> bool:
         return hmac.compare_digest((authorization or "").strip().encode(), self._expected)
@@ -116,15 +134,43 @@ class RollbackWebhook:
             return f"{name}: {alert.get('status')}, not firing"
         if labels.get("severity") not in self.severities:
             return f"{name}: severity {labels.get('severity')!r} does not roll back"
-        service = labels.get("service_name")
-        if self.service_name is not None and service is not None and service != self.service_name:
-            return f"{name}: for service {service!r}, not {self.service_name!r}"
-        model = labels.get("ml_model_name")
-        if model is not None and model != self.deployment.monitor.name:
-            return f"{name}: for model {model!r}, not {self.deployment.monitor.name!r}"
-        version = labels.get("ml_model_version")
-        if version is None:
-            return f"{name}: no ml_model_version label, so not known to concern the active version"
+        for label in (SERVICE, MODEL, VERSION):
+            if not isinstance(labels.get(label), str):
+                return f"{name}: no {label} label, so not known to concern this service's active model"
+        if labels[SERVICE] != self.service_name:
+            return f"{name}: for service {labels[SERVICE]!r}, not {self.service_name!r}"
+        if labels[MODEL] != self.deployment.monitor.name:
+            return f"{name}: for model {labels[MODEL]!r}, not {self.deployment.monitor.name!r}"
+        version = labels[VERSION]
         if version != self.deployment.active:
             return f"{name}: for version {version!r}, the active one is {self.deployment.active!r}"
+        started = _timestamp(alert.get("startsAt"))
+        if started is None:
+            return f"{name}: no startsAt, so not known to be about this deployment of {version!r}"
+        if started < self.deployment.active_since - CLOCK_SKEW:
+            return f"{name}: started before {version} was deployed (an old alert)"
         return None
+
+
+CLOCK_SKEW = 5.0
+"""Seconds an alert's ``startsAt`` may precede the deployment (clocks of two hosts differ)."""
+
+
+def _timestamp(text: Any) -> float | None:
+    """Unix seconds of an RFC 3339 time, as Alertmanager (nanoseconds) and Grafana write it; or ``None``.
+
+    >>> _timestamp("2026-12-02T10:00:00.123456789Z") - _timestamp("2026-12-02T10:00:00Z")
+    0.123456...
+    >>> _timestamp("yesterday") is None
+    True
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

@@ -22,7 +22,8 @@ from tests.tools import STACK_BIN, require
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "compose"
-SECRETS = {"GRAFANA_ADMIN_PASSWORD": "a-test-password", "OTEL_ML_ROLLBACK_TOKEN": "a-token-of-24-characters"}
+SECRETS: dict[str, str] = {}
+"""No secret travels in the environment any more: they are files (compose/make-secrets.sh)."""
 
 
 def tool(name: str) -> Path:
@@ -59,19 +60,68 @@ def test_the_schema_is_enforced(tmp_path):
     assert out.returncode != 0 and "Additional property bogus_key is not allowed" in out.stderr
 
 
-@pytest.mark.parametrize("missing", sorted(SECRETS))
-def test_the_stack_refuses_to_start_without_its_secrets(missing):
-    out = compose_config(**{k: v for k, v in SECRETS.items() if k != missing})
-    assert out.returncode != 0 and f"required variable {missing} is missing a value" in out.stderr
+SECRET_USERS = {"rollback_token": {"demo", "grafana"}, "deploy_token": {"demo", "traffic"},
+                "grafana_admin_password": {"grafana"}, "grafana_secret_key": {"grafana"}}
 
 
-def test_every_port_is_published_on_loopback_only(config):
+def test_secrets_are_files_given_only_to_the_services_that_need_them(config):
+    # before: the rollback token (which was also the deploy token) sat in three containers' environments
+    assert set(config["secrets"]) == set(SECRET_USERS)
+    for name, service in config["services"].items():
+        given = {s["source"] for s in service.get("secrets", [])}
+        assert given == {s for s, users in SECRET_USERS.items() if name in users}, name
+        for key, value in (service.get("environment") or {}).items():
+            assert "TOKEN" not in key or key.endswith("_FILE"), (name, key)
+            assert "PASSWORD" not in key or key.endswith("__FILE"), (name, key)
+    grafana = config["services"]["grafana"]["environment"]
+    assert grafana["GF_SECURITY_SECRET_KEY__FILE"] == "/run/secrets/grafana_secret_key"
+    demo = config["services"]["demo"]["environment"]
+    assert demo["OTEL_ML_ROLLBACK_TOKEN_FILE"] != demo["OTEL_ML_DEPLOY_TOKEN_FILE"]
+
+
+def test_make_secrets_writes_every_secret_once(tmp_path, config):
+    target = tmp_path / "secrets"
+    subprocess.run(["sh", str(COMPOSE / "make-secrets.sh"), str(target)], check=True, capture_output=True)
+    files = {Path(s["file"]).name for s in config["secrets"].values()}
+    assert {p.name for p in target.iterdir()} == files
+    values = {p.read_text() for p in target.iterdir()}
+    assert len(values) == len(files) and all(len(v) == 64 for v in values)
+    assert (target.stat().st_mode & 0o777) == 0o700
+    before = (target / "rollback-token").read_text()
+    subprocess.run(["sh", str(COMPOSE / "make-secrets.sh"), str(target)], check=True, capture_output=True)
+    assert (target / "rollback-token").read_text() == before          # a second run keeps them
+
+
+def test_only_grafana_and_the_demo_are_published_on_loopback(config):
     published = [(name, p) for name, s in config["services"].items() for p in s.get("ports", [])]
-    assert len(published) == 7
+    assert {name for name, _ in published} == {"grafana", "demo"}
     for name, port in published:
         assert port["host_ip"] == "127.0.0.1", (name, port)
     env = dotenv()
     assert {p["published"] for _, p in published} == {env[k] for k in env if k.endswith("_PORT")}
+
+
+def test_receivers_are_reachable_only_from_the_services_that_write_to_them(config):
+    # before: the collector's OTLP ports, and Prometheus's OTLP and remote-write receivers, took
+    # series for any service from anyone on the host
+    networks = {name: set(s.get("networks", {})) for name, s in config["services"].items()}
+    assert networks["otel-collector"] == {"otlp", "backend"} and networks["prometheus"] == {"backend"}
+    on_otlp = {name for name, n in networks.items() if "otlp" in n}
+    assert on_otlp == {"demo", "otel-collector"}
+    on_backend = {name for name, n in networks.items() if "backend" in n}
+    assert on_backend == {"otel-collector", "prometheus", "tempo", "loki", "grafana"}
+    assert "backend" not in networks["demo"]
+
+
+def test_every_long_running_container_is_hardened(config):
+    for name, service in config["services"].items():
+        assert service.get("read_only") is True, name
+        assert service.get("cap_drop") == ["ALL"], name
+        assert "no-new-privileges:true" in service.get("security_opt", []), name
+        assert service.get("mem_limit"), name
+        if name != "tempo-init":                      # a chown of a new volume, with CAP_CHOWN alone
+            assert service.get("user") and not service["user"].startswith(("0", "root")), name
+    assert config["services"]["tempo-init"]["cap_add"] == ["CHOWN"]
 
 
 def test_images_are_pinned_in_the_env_file(config):
@@ -95,9 +145,10 @@ def test_healthchecks_where_the_images_have_a_client(config):
 
 def test_grafana_has_no_default_password_and_no_anonymous_access(config):
     env = config["services"]["grafana"]["environment"]
-    assert env["GF_SECURITY_ADMIN_PASSWORD"] == SECRETS["GRAFANA_ADMIN_PASSWORD"]
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false" and env["GF_USERS_ALLOW_SIGN_UP"] == "false"
-    assert "GRAFANA_ADMIN_PASSWORD" not in dotenv() and "OTEL_ML_ROLLBACK_TOKEN" not in dotenv()
+    assert not [k for k in dotenv() if "TOKEN" in k or "PASSWORD" in k or "SECRET" in k]
 
 
 def test_bind_mounts_exist_in_the_repository(config):
@@ -153,8 +204,7 @@ def test_the_collectors_pipelines_and_endpoints(config):
         host, port = urlsplit(endpoint).hostname, urlsplit(endpoint).port
         assert host in config["services"] and listening[host] == port
     receivers = collector["receivers"]["otlp"]["protocols"]
-    targets = {p["target"] for p in config["services"]["otel-collector"]["ports"]}
-    assert {int(r["endpoint"].rsplit(":", 1)[1]) for r in receivers.values()} == targets
+    assert "ports" not in config["services"]["otel-collector"]            # reached on the otlp network only
     assert all(r["endpoint"].startswith("0.0.0.0:") for r in receivers.values())
     demo_env = config["services"]["demo"]["environment"]
     assert urlsplit(demo_env["OTEL_EXPORTER_OTLP_ENDPOINT"]).port == int(receivers["http"]["endpoint"].rsplit(":",

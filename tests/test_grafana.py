@@ -148,9 +148,16 @@ def test_no_environment_variable_is_left_unset():
     used = set()
     for path in (GRAFANA / "provisioning").rglob("*.yaml"):
         for text in expanded_strings(yaml.safe_load(path.read_text())):
-            used.update(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text.replace("$$", "")))
-    assert used == {"OTEL_ML_ROLLBACK_URL", "OTEL_ML_ROLLBACK_TOKEN", "OTEL_ML_SLACK_WEBHOOK_URL",
-                    "OTEL_ML_ALERT_EMAILS"}
+            text = re.sub(r"\$__file\{[^}]*\}", "", text.replace("$$", ""))     # files: checked below
+            used.update(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
+    assert used == {"OTEL_ML_ROLLBACK_URL", "OTEL_ML_SLACK_WEBHOOK_URL", "OTEL_ML_ALERT_EMAILS"}
+    files = set()
+    for path in (GRAFANA / "provisioning").rglob("*.yaml"):
+        for text in expanded_strings(yaml.safe_load(path.read_text())):
+            files.update(re.findall(r"\$__file\{(/run/secrets/[a-z_]+)\}", text))
+    assert files == {"/run/secrets/rollback_token"}
+    granted = {f"/run/secrets/{s}" for s in compose["services"]["grafana"]["secrets"]}
+    assert files <= granted
     for name in used:
         assert str(environment.get(name,
                                    "")).strip(), f"{name} is used by Grafana provisioning but compose does not set it"

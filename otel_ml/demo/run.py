@@ -21,7 +21,8 @@ import threading
 import time
 from typing import Any, TextIO
 
-from otel_ml.environment_variables import OTEL_ML_ROLLBACK_TOKEN
+from otel_ml.config import secret
+from otel_ml.environment_variables import OTEL_ML_DEPLOY_TOKEN, OTEL_ML_ROLLBACK_TOKEN
 
 MODEL_NAME = "breast-cancer"
 SERVICE_NAME = "otel-ml-demo"
@@ -30,8 +31,9 @@ SERVICE_NAME = "otel-ml-demo"
 class Stack:
     """The demo service with its monitor, deployment and webhook, built on given providers."""
 
-    def __init__(self, *, seed: int, token: str | None, tracer_provider: Any = None, meter_provider: Any = None,
-                 logger_provider: Any = None, drift_window: int = 300, service_name: str | None = None) -> None:
+    def __init__(self, *, seed: int, token: str | None, deploy_token: str | None = None, tracer_provider: Any = None,
+                 meter_provider: Any = None, logger_provider: Any = None, drift_window: int = 300,
+                 service_name: str = SERVICE_NAME) -> None:
         import numpy as np
 
         import otel_ml
@@ -59,7 +61,8 @@ class Stack:
         except RollbackDisabled as exc:
             logging.getLogger(__name__).warning("otel-ml: %s; /admin/* is off", exc)
             self.webhook = None
-        self.service = DemoService(self.data, self.models, self.monitor, self.deployment, self.webhook)
+        self.service = DemoService(self.data, self.models, self.monitor, self.deployment, self.webhook,
+                                   deploy_token=deploy_token)
         self.app = create_app(self.service, tracer_provider=tracer_provider, meter_provider=meter_provider)
         self._server: Any = None
 
@@ -77,6 +80,12 @@ class Stack:
             self._server.server_close()
         if self.monitor.drift is not None:
             self.monitor.drift.shutdown()
+
+
+def _rfc3339(seconds: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _post(url: str, path: str, body: Any, token: str) -> tuple[int, Any]:
@@ -126,13 +135,15 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
 
     live = out.isatty() if live is None else live
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")   # http.server.request.duration, in seconds
-    token = os.environ.get(OTEL_ML_ROLLBACK_TOKEN, "").strip() or secrets.token_urlsafe(24)
+    token = secret(OTEL_ML_ROLLBACK_TOKEN) or secrets.token_urlsafe(24)
+    deploy_token = secret(OTEL_ML_DEPLOY_TOKEN) or secrets.token_urlsafe(24)     # never the rollback token
     requests, reader = RequestWindow(), InMemoryMetricReader()
     tracer_provider, meter_provider, logger_provider, telemetry = _providers(requests, reader)
     metrics = MetricHistory(reader)
     print("otel-ml demo: training the models on scikit-learn's breast-cancer data"
           + (f"; exporting to {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']}" if telemetry else ""), file=out, flush=True)
-    stack = Stack(seed=seed, token=token, tracer_provider=tracer_provider, meter_provider=meter_provider,
+    stack = Stack(seed=seed, token=token, deploy_token=deploy_token, tracer_provider=tracer_provider,
+                  meter_provider=meter_provider,
                   logger_provider=logger_provider)
     url = stack.start()
     started = time.monotonic()
@@ -159,7 +170,8 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
         event(f"ALERT {'firing' if firing else 'resolved'}: {rule.name} [{rule.severity}] {state.detail}")
         if firing and rule.severity == "critical":
             payload = {"version": "4", "status": "firing", "receiver": "otel-ml-demo",
-                       "alerts": [{"status": "firing", "labels": state.labels,
+                       "alerts": [{"status": "firing", "labels": {"service_name": SERVICE_NAME, **state.labels},
+                                   "startsAt": _rfc3339(time.time()),
                                    "annotations": {"summary": rule.summary, "description": state.detail}}]}
             status, body = _post(url, "/admin/rollback", payload, token)
             moved = body.get("rolled_back") if isinstance(body, dict) else None
@@ -171,7 +183,8 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
             else:
                 event(f"webhook answered {status}: {body}")
 
-    generator = TrafficGenerator(url, stack.data, phases=default_phases(scale), rate=rate, token=token, seed=seed,
+    generator = TrafficGenerator(url, stack.data, phases=default_phases(scale), rate=rate, token=deploy_token,
+                                 seed=seed,
                                  on_phase=on_phase)
     stop = threading.Event()
     traffic = threading.Thread(target=generator.run, args=(stop,), name="otel-ml-demo-traffic", daemon=True)
@@ -227,7 +240,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7, prometheu
         start_http_server(prometheus_port, addr=host)
     telemetry = otel_ml.configure(service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME,
                                   metric_readers=readers)
-    stack = Stack(seed=seed, token=os.environ.get(OTEL_ML_ROLLBACK_TOKEN), tracer_provider=telemetry.tracer_provider,
+    stack = Stack(seed=seed, token=secret(OTEL_ML_ROLLBACK_TOKEN), deploy_token=secret(OTEL_ML_DEPLOY_TOKEN),
+                  tracer_provider=telemetry.tracer_provider,
                   meter_provider=telemetry.meter_provider, logger_provider=telemetry.logger_provider,
                   service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME)
     url = stack.start(host, port)
@@ -250,7 +264,7 @@ def traffic(*, url: str, scale: float = 1.0, rate: float = 40.0, seed: int = 7, 
     data = load(seed)
     for n in range(rounds):
         generator = TrafficGenerator(url, data, phases=default_phases(scale), rate=rate, seed=seed + n,
-                                     token=os.environ.get(OTEL_ML_ROLLBACK_TOKEN),
+                                     token=secret(OTEL_ML_DEPLOY_TOKEN),
                                      on_phase=lambda p: print(f"traffic: phase '{p.name}'", flush=True))
         stats = generator.run()
         print(f"traffic: round {n + 1}: {stats.sent} predictions, statuses {dict(stats.statuses)}, "

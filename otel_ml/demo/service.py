@@ -17,6 +17,7 @@ attempted, and none of the rejected requests.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import flask
@@ -25,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from otel_ml.demo import openapi, validation
 from otel_ml.demo.data import DemoData, DemoModel
 from otel_ml.demo.validation import InvalidRequest
-from otel_ml.environment_variables import OTEL_ML_ROLLBACK_TOKEN
+from otel_ml.environment_variables import OTEL_ML_DEPLOY_TOKEN, OTEL_ML_ROLLBACK_TOKEN
 
 EXTENSION = "otel_ml_demo"
 
@@ -34,9 +35,16 @@ class DemoService:
     """What the routes need: the data's schema, the models, the monitor, its deployment, the webhook."""
 
     def __init__(self, data: DemoData, models: dict[str, DemoModel], monitor: Any, deployment: Any,
-                 webhook: Any = None) -> None:
+                 webhook: Any = None, *, deploy_token: str | None = None) -> None:
         self.data, self.models, self.monitor = data, models, monitor
         self.deployment, self.webhook = deployment, webhook
+        self._deploy = f"Bearer {deploy_token.strip()}".encode() if deploy_token and deploy_token.strip() else None
+
+    def may_deploy(self, authorization: str | None) -> bool:
+        """Whether ``authorization`` carries the deploy token (compared in constant time)."""
+        if self._deploy is None:
+            raise InvalidRequest(503, [f"deploying is off: start the service with {OTEL_ML_DEPLOY_TOKEN} set"])
+        return hmac.compare_digest((authorization or "").strip().encode(), self._deploy)
 
     def predict(self, row: Any) -> dict[str, Any]:
         version = self.deployment.active
@@ -150,8 +158,8 @@ def _routes() -> flask.Blueprint:
 
     @routes.post("/admin/deploy")
     def deploy() -> Any:
-        webhook, service = _admin(), _service()
-        if not webhook.authorized(flask.request.headers.get("Authorization")):
+        service = _service()
+        if not service.may_deploy(flask.request.headers.get("Authorization")):     # the deploy token only
             raise InvalidRequest(401, ["missing or wrong bearer token"])
         body = validation.fields(_body(), {"version": str})
         if body["version"] not in service.models:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from otel_ml import semconv
-from tests.demo.test_service import TOKEN, good_row, served  # noqa: F401 - the fixture
+from tests.demo.test_service import DEPLOY_TOKEN, TOKEN, good_row, served  # noqa: F401 - the fixture
 
 DEEP = b"[" * 5000 + b"]" * 5000
 
@@ -25,7 +25,7 @@ HOSTILE = {
     "nested in an object": ("/predict", lambda stack: b'{"features": ' + DEEP + b"}", None),
     "nested on rollback, no token": ("/admin/rollback", lambda stack: b'{"alerts": ' + DEEP + b"}", None),
     "nested on rollback, with the token": ("/admin/rollback", lambda stack: b'{"alerts": ' + DEEP + b"}", TOKEN),
-    "nested on deploy": ("/admin/deploy", lambda stack: DEEP, TOKEN),
+    "nested on deploy": ("/admin/deploy", lambda stack: DEEP, DEPLOY_TOKEN),
     "nested on conversion": ("/conversion", lambda stack: b'{"prediction_id": ' + DEEP + b"}", None),
     "a 400-digit integer": ("/predict", lambda stack: features_with(stack, "1" * 400), None),
     "a 5000-digit integer": ("/predict", lambda stack: features_with(stack, "9" * 5000), None),
@@ -38,7 +38,7 @@ HOSTILE = {
     "labels that are not an object": ("/admin/rollback", lambda stack: b'{"alerts": [{"status": "firing", '
                                       b'"labels": [1, 2]}]}', TOKEN),
     "an alert that is not an object": ("/admin/rollback", lambda stack: b'{"alerts": [7, null, "x"]}', TOKEN),
-    "a fault rate of 1e400": ("/admin/deploy", lambda stack: b'{"version": "v1", "fault_rate": 1e400}', TOKEN),
+    "a fault rate of 1e400": ("/admin/deploy", lambda stack: b'{"version": "v1", "fault_rate": 1e400}', DEPLOY_TOKEN),
     "invalid UTF-8": ("/predict", lambda stack: b'{"features": "\xff\xfe"}', None),
     "a lone surrogate": ("/predict", lambda stack: b'{"features": {"\\ud800": 1}}', None),
 }

@@ -13,11 +13,13 @@ from otel_ml.demo.run import Stack
 from otel_ml.demo.validation import MAX_BODY_BYTES
 
 TOKEN = "t0ken-for-the-demo-tests"
+DEPLOY_TOKEN = "another-t0ken-to-deploy-with"
 
 
 @pytest.fixture
 def served(sinks):
-    stack = Stack(seed=3, token=TOKEN, tracer_provider=sinks.tracer_provider, meter_provider=sinks.meter_provider,
+    stack = Stack(seed=3, token=TOKEN, deploy_token=DEPLOY_TOKEN, tracer_provider=sinks.tracer_provider,
+                  meter_provider=sinks.meter_provider,
                   logger_provider=sinks.logger_provider)
     sinks.monitors.append(stack.monitor)
     url = stack.start()
@@ -119,20 +121,32 @@ def test_admin_needs_the_token(served):
     assert client.call("POST", "/admin/deploy", {"version": "v2"})[0] == 401
     assert client.call("POST", "/admin/deploy", {"version": "v2"}, token="wrong-token-wrong-token")[0] == 401
     assert client.call("POST", "/admin/rollback", {"alerts": []}, token="wrong-token-wrong-token")[0] == 401
-    assert client.call("POST", "/admin/deploy", {"version": "v9"}, token=TOKEN)[0] == 422
-    assert client.call("POST", "/admin/deploy", {"version": "v2", "fault_rate": 2}, token=TOKEN)[0] == 422
+    assert client.call("POST", "/admin/deploy", {"version": "v9"}, token=DEPLOY_TOKEN)[0] == 422
+    assert client.call("POST", "/admin/deploy", {"version": "v2", "fault_rate": 2}, token=DEPLOY_TOKEN)[0] == 422
+    assert stack.deployment.active == "v1"
+
+
+def test_the_rollback_token_cannot_deploy_nor_the_deploy_token_roll_back(served):
+    # before: the rollback token was the deploy token, so whoever could roll back (every alerting
+    # system holding it) could deploy any version with a 100% fault rate
+    stack, client, _ = served
+    status, content_type, problem = client.call("POST", "/admin/deploy", {"version": "v2", "fault_rate": 1.0},
+                                                token=TOKEN)
+    assert status == 401 and content_type.startswith("application/problem+json")
+    assert client.call("POST", "/admin/rollback", {"alerts": []}, token=DEPLOY_TOKEN)[0] == 401
     assert stack.deployment.active == "v1"
 
 
 def test_a_faulty_release_fails_visibly_and_the_webhook_rolls_it_back(served):
     stack, client, sinks = served
-    assert client.call("POST", "/admin/deploy", {"version": "v2", "fault_rate": 1.0}, token=TOKEN)[2] == \
+    assert client.call("POST", "/admin/deploy", {"version": "v2", "fault_rate": 1.0}, token=DEPLOY_TOKEN)[2] == \
         {"active": "v2", "fault_rate": 1.0}
     status, _, problem = client.call("POST", "/predict", good_row(stack))
     assert status == 503 and "injected fault" in problem["detail"]
     assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v2", error__type="TimeoutError") == 1
-    alert = {"status": "firing", "labels": {"alertname": "MLHighErrorRate", "severity": "critical",
-                                            "ml_model_name": "breast-cancer", "ml_model_version": "v2"}}
+    alert = {"status": "firing", "startsAt": "2099-01-01T00:00:00Z",
+             "labels": {"alertname": "MLHighErrorRate", "severity": "critical", "service_name": "otel-ml-demo",
+                        "ml_model_name": "breast-cancer", "ml_model_version": "v2"}}
     status, _, answer = client.call("POST", "/admin/rollback", {"alerts": [alert]}, token=TOKEN)
     assert status == 200 and answer["rolled_back"] == {"from": "v2", "to": "v1", "alert": "MLHighErrorRate"}
     assert client.call("POST", "/predict", good_row(stack))[2]["model_version"] == "v1"
@@ -150,6 +164,7 @@ def test_without_a_token_the_admin_endpoints_are_off(sinks):
     try:
         status, _, problem = client.call("POST", "/admin/rollback", {"alerts": []}, token="anything-at-all-long")
         assert status == 503 and "OTEL_ML_ROLLBACK_TOKEN" in problem["detail"]
-        assert client.call("POST", "/admin/deploy", {"version": "v2"}, token="anything-at-all-long")[0] == 503
+        status, _, problem = client.call("POST", "/admin/deploy", {"version": "v2"}, token="anything-at-all-long")
+        assert status == 503 and "OTEL_ML_DEPLOY_TOKEN" in problem["detail"]
     finally:
         stack.stop()

@@ -40,7 +40,8 @@ def test_rate_duration_and_features_are_bounded():
 
 @pytest.fixture
 def served(sinks):
-    stack = Stack(seed=3, token=TOKEN, tracer_provider=sinks.tracer_provider, meter_provider=sinks.meter_provider,
+    stack = Stack(seed=3, token="a-rollback-token-unused-here", deploy_token=TOKEN,
+                  tracer_provider=sinks.tracer_provider, meter_provider=sinks.meter_provider,
                   logger_provider=sinks.logger_provider)
     sinks.monitors.append(stack.monitor)
     rows: list[np.ndarray] = []

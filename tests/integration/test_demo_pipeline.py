@@ -30,6 +30,7 @@ from tests.integration import servers
 
 pytestmark = pytest.mark.integration
 TOKEN = "integration-rollback-token"
+DEPLOY_TOKEN = "integration-deploy-token"
 WINDOWS = {"rate": "10s", "long": "20s"}
 
 ALERTMANAGER = """
@@ -53,7 +54,7 @@ def env(pipeline, service: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "OTEL_SERVICE_NAME": service,
             "OTEL_EXPORTER_OTLP_ENDPOINT": pipeline.http_endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-            "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_ML_ROLLBACK_TOKEN": TOKEN}
+            "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_ML_ROLLBACK_TOKEN": TOKEN, "OTEL_ML_DEPLOY_TOKEN": DEPLOY_TOKEN}
 
 
 def total(vm, expr: str) -> float:
@@ -127,7 +128,7 @@ def test_a_real_alert_through_alertmanager_rolls_the_bad_release_back(pipeline, 
     try:
         data = load()
         TrafficGenerator(url, data, rate=40, invalid_rate=0, phases=[Phase("normal", 3)]).run()
-        generator = TrafficGenerator(url, data, rate=40, invalid_rate=0, token=TOKEN,
+        generator = TrafficGenerator(url, data, rate=40, invalid_rate=0, token=DEPLOY_TOKEN,
                                      phases=[Phase("bad release", 40, deploy="v2", fault_rate=0.4)])
         started = time.monotonic()
         stop = threading.Event()

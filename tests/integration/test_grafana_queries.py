@@ -34,6 +34,7 @@ pytestmark = pytest.mark.integration
 ROOT = servers.ROOT
 SERVICE = "otel-ml-e2e"
 TOKEN = "grafana-queries-rollback-token"
+DEPLOY_TOKEN = "grafana-queries-deploy-token"
 WINDOWS = {"rate": "10s", "long": "20s"}
 VARIABLES = {"$service": SERVICE, "$model": "breast-cancer", "$version": ".*", "$positive": "malignant",
              "$__rate_interval": "2m", "$__range": "5m", "$$__tags": f'service_name="{SERVICE}"'}
@@ -133,7 +134,7 @@ def stack(pipeline, tmp_path_factory):
             sys.executable, "-m", "otel_ml.cli", "serve", "--port", str(port), "--prometheus-port", str(metrics_port)],
             tmp, env={"OTEL_SERVICE_NAME": SERVICE, "OTEL_EXPORTER_OTLP_ENDPOINT": pipeline.http_endpoint,
                       "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-                      "OTEL_ML_ROLLBACK_TOKEN": TOKEN})
+                      "OTEL_ML_ROLLBACK_TOKEN": TOKEN, "OTEL_ML_DEPLOY_TOKEN": DEPLOY_TOKEN})
         started.append(service)
         service.wait_ready(lambda: servers.http_get(f"{url}/healthz"), timeout=60)
         prometheus_proc, prometheus = servers.start_prometheus(
@@ -144,7 +145,7 @@ def stack(pipeline, tmp_path_factory):
         alertmanager, am_url = servers.start_alertmanager(tmp, config)
         started.append(alertmanager)
         started.append(servers.start_vmalert(tmp, rules_dir / "*.yml", f"http://127.0.0.1:{pipeline.vm_port}", am_url))
-        generator = TrafficGenerator(url, load(), rate=40, token=TOKEN, feedback_delay=1.0, seed=11, phases=[
+        generator = TrafficGenerator(url, load(), rate=40, token=DEPLOY_TOKEN, feedback_delay=1.0, seed=11, phases=[
             Phase("normal", 25), Phase("drift", 12, shift={"mean_texture": 2.0, "mean_smoothness": 2.0}),
             Phase("bad release", 15, deploy="v2", fault_rate=0.4), Phase("steady", 300)])
         stop = threading.Event()
