@@ -70,7 +70,7 @@ def test_secrets_are_files_given_only_to_the_services_that_need_them(config):
     for name, service in config["services"].items():
         given = {s["source"] for s in service.get("secrets", [])}
         assert given == {s for s, users in SECRET_USERS.items() if name in users}, name
-        for key, value in (service.get("environment") or {}).items():
+        for key in service.get("environment") or {}:
             assert "TOKEN" not in key or key.endswith("_FILE"), (name, key)
             assert "PASSWORD" not in key or key.endswith("__FILE"), (name, key)
     grafana = config["services"]["grafana"]["environment"]
