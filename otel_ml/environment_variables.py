@@ -99,6 +99,29 @@ OTEL_ML_DEPLOY_TOKEN_FILE: Final = "OTEL_ML_DEPLOY_TOKEN_FILE"
 A file holding the deploy token, read instead of :envvar:`OTEL_ML_DEPLOY_TOKEN`.
 """
 
+OTEL_ML_SERVE_THREADS: Final = "OTEL_ML_SERVE_THREADS"
+"""
+.. envvar:: OTEL_ML_SERVE_THREADS
+
+Worker threads of ``otel-ml serve`` (waitress): requests handled at once. Default 8.
+"""
+
+OTEL_ML_SERVE_CONNECTION_LIMIT: Final = "OTEL_ML_SERVE_CONNECTION_LIMIT"
+"""
+.. envvar:: OTEL_ML_SERVE_CONNECTION_LIMIT
+
+Open connections ``otel-ml serve`` holds at most (idle and slow ones included); past it, new
+connections wait in the listen backlog. Default 100.
+"""
+
+OTEL_ML_SERVE_TIMEOUT: Final = "OTEL_ML_SERVE_TIMEOUT"
+"""
+.. envvar:: OTEL_ML_SERVE_TIMEOUT
+
+Seconds ``otel-ml serve`` keeps a connection that sends nothing (an idle keep-alive, or a body
+shorter than its ``Content-Length``) before closing it. Default 30.
+"""
+
 # ---------------------------------------------------------------- zero-code: which model
 OTEL_ML_MODEL_NAME: Final = "OTEL_ML_MODEL_NAME"
 """

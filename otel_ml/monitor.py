@@ -232,10 +232,16 @@ class ModelMonitor:
     def record_business_event(self, event: str, value: float | None = None, *,
                               prediction_id: str | None = None) -> bool:
         """A business event (click, conversion, revenue ``value``) credited to the model version that
-        made ``prediction_id``. Returns whether the id was matched; without one, the active
-        version is credited."""
+        made ``prediction_id``. Returns whether the id was matched; an id that is not (unknown,
+        expired, forged) is counted on ``ml.outcomes.unmatched`` and credits nothing. Without an
+        id, the active version is credited.
+
+        Crediting is not de-duplicated: an app that takes events from clients should credit one
+        per prediction id it issued (see the README's "Business events from clients")."""
         try:
             stored = self._match(prediction_id) if prediction_id is not None else None
+            if prediction_id is not None and stored is None:
+                return False                    # counted as unmatched by _match; no revenue from a bad id
             version = stored.version if stored is not None else self.version
             attributes = {**ModelAttributes(self.name, version).base,
                           semconv.ML_BUSINESS_EVENT: self._events.bound(event)}

@@ -17,7 +17,9 @@ attempted, and none of the rejected requests.
 
 from __future__ import annotations
 
+import collections
 import hmac
+import threading
 from typing import Any
 
 import flask
@@ -39,6 +41,19 @@ class DemoService:
         self.data, self.models, self.monitor = data, models, monitor
         self.deployment, self.webhook = deployment, webhook
         self._deploy = f"Bearer {deploy_token.strip()}".encode() if deploy_token and deploy_token.strip() else None
+        self._credited: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._credit_lock = threading.Lock()
+
+    def credit_once(self, prediction_id: str) -> bool:
+        """Claim the one conversion a prediction may have: ``False`` when it was claimed already.
+        Bounded like the monitor's store (an id older than the last 100,000 is unknown there too)."""
+        with self._credit_lock:
+            if prediction_id in self._credited:
+                return False
+            self._credited[prediction_id] = None
+            if len(self._credited) > 100_000:
+                self._credited.popitem(last=False)
+            return True
 
     def may_deploy(self, authorization: str | None) -> bool:
         """Whether ``authorization`` carries the deploy token (compared in constant time)."""
@@ -131,9 +146,13 @@ def _routes() -> flask.Blueprint:
         body = validation.fields(_body(), {"prediction_id": str, "value": (int, float)})
         if body["value"] < 0:
             raise InvalidRequest(422, ["value must not be negative"])
-        if not service.monitor.record_business_event("conversion", body["value"],
-                                                     prediction_id=body["prediction_id"]):
-            raise InvalidRequest(404, [f"no recent prediction {body['prediction_id']!r}"])
+        prediction_id = body["prediction_id"]
+        if not service.monitor.knows(prediction_id):      # counted as unmatched, and refused
+            service.monitor.record_business_event("conversion", body["value"], prediction_id=prediction_id)
+            raise InvalidRequest(404, [f"no recent prediction {prediction_id!r}"])
+        if not service.credit_once(prediction_id):       # one conversion per prediction: no replays
+            raise InvalidRequest(409, [f"a conversion for {prediction_id!r} is recorded already"])
+        service.monitor.record_business_event("conversion", body["value"], prediction_id=prediction_id)
         return {"recorded": True}
 
     @routes.get("/healthz")

@@ -55,3 +55,18 @@ def test_a_hostile_body_is_a_4xx_problem_document(served, case):  # noqa: F811
     # and the service still predicts, with nothing counted as a failed prediction
     assert client.call("POST", "/predict", good_row(stack))[0] == 200
     assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error") == 0
+
+
+def test_a_conversion_is_credited_once_per_prediction(served):  # noqa: F811
+    # before: /conversion took any finite value, any number of times, without authentication:
+    # one client pushed ml_business_value_total to +Inf
+    stack, client, sinks = served
+    prediction_id = client.call("POST", "/predict", good_row(stack))[2]["prediction_id"]
+    answers = [client.call("POST", "/conversion", {"prediction_id": prediction_id, "value": 1e6})[0]
+               for _ in range(50)]
+    assert answers == [200] + [409] * 49
+    assert sinks.value(semconv.ML_BUSINESS_VALUE) == 1e6
+    assert client.call("POST", "/conversion", {"prediction_id": prediction_id, "value": 1e7})[0] == 422
+    assert client.call("POST", "/conversion", {"prediction_id": "made-up", "value": 5})[0] == 404
+    assert sinks.value(semconv.ML_BUSINESS_VALUE) == 1e6
+    assert sinks.value(semconv.ML_OUTCOMES_UNMATCHED) == 1
