@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_ml.demo.data import VERSIONS, DemoData
-from otel_ml.demo.validation import MAX_BODY_BYTES
+from otel_ml.demo.validation import MAX_BODY_BYTES, MAX_MAGNITUDE
 from otel_ml.version import __version__
 
 _PROBLEM = {"description": "An RFC 9457 problem document",
@@ -27,7 +27,8 @@ def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def document(data: DemoData) -> dict[str, Any]:
-    features = {name: {"type": "number"} for name in data.feature_names}
+    bound = {"minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE}
+    features = {name: {"type": "number", **bound} for name in data.feature_names}
     secured: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
@@ -57,7 +58,8 @@ def document(data: DemoData) -> dict[str, Any]:
                 "operationId": "conversion",
                 "requestBody": {"required": True, **_json({
                     "type": "object", "required": ["prediction_id", "value"],
-                    "properties": {"prediction_id": {"type": "string"}, "value": {"type": "number", "minimum": 0}}})},
+                    "properties": {"prediction_id": {"type": "string"}, "value": {"type": "number", "minimum": 0,
+                                                                                  "maximum": MAX_MAGNITUDE}}})},
                 "responses": {"200": _ok("Recorded"), "404": _PROBLEM, "422": _PROBLEM}}},
             "/healthz": {"get": {"summary": "Liveness and the active model version", "operationId": "healthz",
                                  "responses": {"200": _ok("Serving")}}},
