@@ -122,9 +122,9 @@ ML_PREDICTION_ACTIVE: Final = "ml.prediction.active"
 """Predictions in progress. / Instrument: observable_up_down_counter / Unit: {prediction}"""
 ML_REQUESTS_REJECTED: Final = "ml.requests.rejected"
 """Requests to a prediction route that the app answered with a 4xx before or instead of a prediction (a
-malformed body, or input the model refused): the client's error, not the model's, so never on
-ml.predictions and never on the error-rate alert. error.type is the exception the model raised, else
-the status code. / Instrument: counter / Unit: {request}"""
+malformed body, or input the model refused): the client's error, not the model's, so never counted
+as a prediction, and never on the error-rate alert. error.type is the exception the model raised,
+else the status code. / Instrument: counter / Unit: {request}"""
 ML_OUTCOMES: Final = "ml.outcomes"
 """Ground-truth outcomes matched to a prediction. / Instrument: counter / Unit: {outcome}"""
 ML_OUTCOME_ABSOLUTE_ERROR: Final = "ml.outcome.absolute_error"
@@ -373,8 +373,8 @@ def create_ml_prediction_active(meter: Meter, callbacks: Sequence[CallbackT]) ->
 def create_ml_requests_rejected(meter: Meter) -> Counter:
     """Requests to a prediction route that the app answered with a 4xx before or instead of a
     prediction (a malformed body, or input the model refused): the client's error, not the
-    model's, so never on ml.predictions and never on the error-rate alert. error.type is the
-    exception the model raised, else the status code."""
+    model's, so never counted as a prediction, and never on the error-rate alert. error.type is
+    the exception the model raised, else the status code."""
     return meter.create_counter(
         ML_REQUESTS_REJECTED,
         unit="{request}",
