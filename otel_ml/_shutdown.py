@@ -136,8 +136,11 @@ def _all_at_once(action: str, timeout: float | None) -> list[str]:
         if thread.is_alive():
             late.append(kind)
             lost = f", and the {held[kind]} {_NOUNS[kind]} still queued at exit are lost" if held[kind] else ""
-            print(f"otel_ml: the {kind} provider did not finish ({action}) within {budget:g} s "
-                  f"({ev.OTEL_ML_SHUTDOWN_TIMEOUT}); the collector did not answer{lost}", file=sys.stderr)
+            # one write per line: the workers of a pre-fork server share stderr, and print()'s two
+            # writes (text, then newline) interleave their lines
+            sys.stderr.write(f"otel_ml: the {kind} provider did not finish ({action}) within {budget:g} s "
+                             f"({ev.OTEL_ML_SHUTDOWN_TIMEOUT}); the collector did not answer{lost}\n")
+            sys.stderr.flush()
     return late
 
 

@@ -43,6 +43,7 @@ DRIFT_CHECK_DURATION: Final = _name(semconv.ML_DRIFT_CHECK_DURATION)
 FEATURE_QUANTILE: Final = _name(semconv.ML_FEATURE_QUANTILE)
 FEATURE_CATEGORY_COUNT: Final = _name(semconv.ML_FEATURE_CATEGORY_COUNT)
 ROLLBACKS: Final = _name(semconv.ML_MODEL_ROLLBACKS)
+REQUESTS_REJECTED: Final = _name(semconv.ML_REQUESTS_REJECTED)
 
 # ---------------------------------------------------------------- others' metric families
 HTTP_DURATION: Final = _name(semconv.HTTP_SERVER_REQUEST_DURATION)

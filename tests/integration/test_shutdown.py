@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -125,6 +126,6 @@ def test_a_black_holed_collector_does_not_hold_up_the_exit(tmp_path):
     # workers and master each wait at most 2 s, the workers in parallel; gunicorn's own steps on top
     assert took < 15, (took, output[-3000:])
     assert "did not finish (shutdown) within 2 s" in output
-    lost = [int(line.split("and the ")[1].split()[0]) for line in output.splitlines() if "spans still queued" in line]
+    lost = [int(n) for n in re.findall(r"and the (\d+) spans still queued", output)]
     assert sum(lost) == 60, output[-3000:]        # each request's server span and prediction span, said to be lost
     print(f"\ngunicorn -w 2, collector black-holed, OTEL_ML_SHUTDOWN_TIMEOUT=2: SIGTERM to exit {took:.1f} s")
