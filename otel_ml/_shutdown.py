@@ -26,6 +26,8 @@ from otel_ml import environment_variables as ev
 
 _logger = logging.getLogger("otel_ml")
 _installed = False
+_exiting = False
+"""Set once the bounded shutdown has begun: a later SIGTERM changes nothing."""
 DEFAULT_TIMEOUT = 5.0
 _NOUNS = {"traces": "spans", "logs": "log records", "metrics": "metric points"}
 
@@ -72,7 +74,11 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
     """Exit through the exit hooks; but while the interpreter is still starting (the SIGTERM
     lands in ``opentelemetry-instrument``'s sitecustomize, as uvicorn's supervisor does to a
     worker it has just spawned), quit as the default action would: there is nothing to send yet,
-    and a SystemExit there would print a traceback."""
+    and a SystemExit there would print a traceback. A SIGTERM that arrives while the bounded exit is
+    already under way (a server's supervisor repeating it) is ignored: that exit ends on its own,
+    within ``OTEL_ML_SHUTDOWN_TIMEOUT``, and a SystemExit inside an exit hook would only cut it short."""
+    if _exiting:
+        return
     while frame is not None:
         if frame.f_code.co_filename.endswith("sitecustomize.py"):
             os._exit(128 + signum)
@@ -97,6 +103,8 @@ def global_providers() -> list[tuple[str, Any]]:
 def shutdown_global_providers(timeout: float | None = None) -> list[str]:
     """Shut the global providers down at once, within ``timeout`` seconds; returns the kinds
     (``traces``, ``logs``, ``metrics``) that did not finish in time."""
+    global _exiting
+    _exiting = True
     return _all_at_once("shutdown", timeout)
 
 

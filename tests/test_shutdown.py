@@ -30,6 +30,30 @@ def test_sigterm_exits_through_the_exit_hooks():
     assert "not reached" not in out.stdout and "Traceback" not in out.stderr
 
 
+def test_a_second_sigterm_during_the_exit_is_ignored():
+    # before: a supervisor repeating SIGTERM while the exit hooks ran (uvicorn's, to a worker
+    # whose own handler was gone) raised SystemExit inside the bounded shutdown: a traceback, and
+    # the flush cut short
+    out = run("""
+        import atexit, os, signal, time
+        from otel_ml import _shutdown
+
+        def slow_provider_shutdown():
+            os.kill(os.getpid(), signal.SIGTERM)        # the second SIGTERM, mid-exit
+            time.sleep(0.2)
+            print("shutdown finished", flush=True)
+
+        _shutdown.install()
+        atexit.register(lambda: print("earlier hook ran", flush=True))
+        _shutdown._all_at_once = lambda action, timeout: slow_provider_shutdown() or []
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+    """)
+    assert out.returncode == 128 + signal.SIGTERM, out
+    assert "shutdown finished" in out.stdout and "earlier hook ran" in out.stdout, out
+    assert "Traceback" not in out.stderr, out.stderr
+
+
 def test_sigterm_while_starting_quits_quietly(tmp_path):
     """A SIGTERM that lands in sitecustomize (a worker spawned and stopped at once) prints no traceback."""
     (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
