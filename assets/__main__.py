@@ -6,7 +6,8 @@
 Sources: ``model/registry.yaml`` (every telemetry name), ``otel_ml/alerts.py`` (alert rules), and
 this package (dashboards, recording rules, promtool scenarios, routing). Generated:
 ``otel_ml/semconv.py``, the README's tables, ``grafana/dashboards/*.json``, the Grafana and
-Prometheus alert rules, the recording rules, both promtool tests and both routing configs.
+Prometheus alert rules, the recording rules, both promtool tests, both routing configs and the
+Grafana datasources.
 """
 
 from __future__ import annotations

@@ -10,9 +10,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from contextvars import Token
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.metrics import Meter
@@ -21,6 +19,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 from otel_ml import logs, semconv
 from otel_ml._attributes import BoundedValues, ModelAttributes
 from otel_ml._context import INSIDE_MODEL_CALL, PREDICTION_SCOPE
+from otel_ml._inflight import DriftFeed, InFlight
 from otel_ml._log_queue import LogQueue
 from otel_ml._observables import observe
 from otel_ml._outputs import RowOutputs, label_text
@@ -38,29 +37,6 @@ _getrandbits = random.getrandbits
 
 def _listed(values: Any) -> list[Any] | None:
     return None if values is None else (values.tolist() if hasattr(values, "tolist") else list(values))
-
-
-class DriftFeed(Protocol):
-    """What takes each successful prediction's row: :meth:`otel_ml.drift.DriftProcessor.update`."""
-
-    def update(self, features: Any, prediction: Any = None, confidence: Any = None) -> object: ...
-
-
-@dataclass(slots=True)
-class InFlight:
-    """What the recorder keeps of one prediction between :meth:`PredictionRecorder.start` and
-    :meth:`~PredictionRecorder.finish`; the :class:`Prediction` handle holds it for the recorder."""
-
-    started: float
-    attributes: ModelAttributes | None = None
-    """The model's attributes when the prediction started; ``None`` if starting failed."""
-    span: Span | None = None
-    owns_span: bool = True
-    """False when the prediction is recorded on a span it did not start (the HTTP server span)."""
-    token: object | None = None
-    """The context token of the prediction's span, detached at the end."""
-    inside: Token[bool] | None = None
-    """The token of ``INSIDE_MODEL_CALL``, reset at the end."""
 
 
 def _at(values: Sequence[Any] | None, i: int) -> Any:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from otel_ml._recorder import InFlight, PredictionRecorder
+    from otel_ml._inflight import InFlight
+    from otel_ml._recorder import PredictionRecorder
 
 
 class Prediction:

@@ -7,7 +7,7 @@ from typing import Any
 
 
 class FeedInto:
-    """Has the shape of :class:`otel_ml._recorder.DriftFeed`; calls ``function(row, output, confidence)``."""
+    """Has the shape of :class:`otel_ml._inflight.DriftFeed`; calls ``function(row, output, confidence)``."""
 
     def __init__(self, function: Callable[[Any, Any, Any], object]) -> None:
         self.function = function

@@ -23,14 +23,7 @@ import time
 from typing import Any, TextIO
 
 from otel_ml.config import secret
-from otel_ml.demo.validation import MAX_BODY_BYTES
-from otel_ml.environment_variables import (
-    OTEL_ML_DEPLOY_TOKEN,
-    OTEL_ML_ROLLBACK_TOKEN,
-    OTEL_ML_SERVE_CONNECTION_LIMIT,
-    OTEL_ML_SERVE_THREADS,
-    OTEL_ML_SERVE_TIMEOUT,
-)
+from otel_ml.environment_variables import OTEL_ML_DEPLOY_TOKEN, OTEL_ML_ROLLBACK_TOKEN
 
 MODEL_NAME = "breast-cancer"
 SERVICE_NAME = "otel-ml-demo"
@@ -75,50 +68,21 @@ class Stack:
         self._server: Any = None
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve the app with waitress, a production WSGI server: a client that sends its body
-        slowly or idles holds a connection (bounded by ``OTEL_ML_SERVE_CONNECTION_LIMIT``), not a
-        thread, and is dropped after ``OTEL_ML_SERVE_TIMEOUT`` seconds."""
-        from waitress.server import create_server
+        """Serve the app (:mod:`otel_ml.demo.server`: waitress, with its limits); returns its URL."""
+        from otel_ml.demo import server
 
-        settings = serve_settings()
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)    # "task queue depth" under load
-        self._server = create_server(self.app, host=host, port=port, ident="otel-ml-demo",
-                                     threads=settings["threads"], connection_limit=settings["connection_limit"],
-                                     channel_timeout=settings["timeout"],
-                                     cleanup_interval=max(1, int(settings["timeout"] / 2)),
-                                     max_request_body_size=4 * MAX_BODY_BYTES, asyncore_use_poll=True)
-        threading.Thread(target=self._server.run, name="otel-ml-demo-http", daemon=True).start()
-        return f"http://{host}:{self._server.effective_port}"
+        self._server, url = server.start(self.app, host, port)
+        return url
 
     def stop(self) -> None:
-        """Stop accepting, let the requests in progress finish, and close every connection."""
+        """Stop the server (requests in progress finish) and the drift processor."""
         if self._server is not None:
-            server, self._server = self._server, None
-            server.close()                                   # the listening socket: no new connections
-            server.task_dispatcher.shutdown(timeout=5)       # the requests being handled finish
-            for channel in list(server._map.values()):       # idle and half-sent ones are dropped
-                channel.close()
+            from otel_ml.demo import server
+
+            running, self._server = self._server, None
+            server.stop(running)
         if self.monitor.drift is not None:
             self.monitor.drift.shutdown()
-
-
-def serve_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """``threads``, ``connection_limit`` and ``timeout`` of the demo's server, from ``OTEL_ML_SERVE_*``."""
-    env = os.environ if environ is None else environ
-
-    def positive(name: str, default: float) -> float:
-        raw = (env.get(name) or "").strip()
-        try:
-            value = float(raw) if raw else default
-        except ValueError:
-            raise ValueError(f"{name} must be a number, got {raw!r}") from None
-        if value <= 0:
-            raise ValueError(f"{name} must be above 0, got {raw!r}")
-        return value
-
-    return {"threads": int(positive(OTEL_ML_SERVE_THREADS, 8)),
-            "connection_limit": int(positive(OTEL_ML_SERVE_CONNECTION_LIMIT, 100)),
-            "timeout": positive(OTEL_ML_SERVE_TIMEOUT, 30.0)}
 
 
 def _rfc3339(seconds: float) -> str:
