@@ -21,8 +21,12 @@ from otel_ml.promql import (
     DRIFT_DETECTED,
     DRIFT_P_VALUE,
     DRIFT_STATISTIC,
+    DRIFT_THRESHOLD,
     DRIFT_WINDOW_SIZE,
     ERROR,
+    ESTIMATED_ACCURACY,
+    ESTIMATED_PRECISION,
+    ESTIMATED_RECALL,
     EVENT,
     FEATURE,
     FROM_VERSION,
@@ -247,6 +251,19 @@ def drift() -> Json:
                  legend_of(FEATURE))], (0, 25, 24, 8), unit="short",
             description=f"MLFleetDrift fires above {alerts.FLEET_CHI2_CRITICAL:g}: the decile counts of every "
                         "worker and replica against the reference's, two-sample, 9 degrees of freedom."),
+        panel(9, "Scan: mean and spread shift per feature (standard errors)", "timeseries", [
+            prom(f'max by ({FEATURE}, {METHOD}) ({DRIFT_STATISTIC}{{{SEL},{METHOD}=~"mean|variance"}})',
+                 legend_of(FEATURE, METHOD))], (0, 33, 12, 8), unit="short",
+            description="The sequential scan: the most significant of the windows of 100 to 3200 samples, as a "
+                        "normal deviate of the feature's mean normal score (mean) or of its spread (variance)."),
+        panel(10, "Joint check: how features move together (p-value)", "timeseries", [
+            prom(f'min by ({VERSION}) ({DRIFT_P_VALUE}{{{SEL},{METHOD}="covariance"}})', legend_of(VERSION)),
+            prom(f"max by ({VERSION}) ({DRIFT_THRESHOLD}{{{SEL}}})", "threshold " + legend_of(VERSION), "B")],
+            (12, 33, 12, 8), unit="short",
+            fieldConfigDefaults={"custom": {"scaleDistribution": {"type": "log", "log": 10}}},
+            description="The smallest p-value of the correlation of every two features against the reference's; "
+                        "below the threshold, the feature (joint) is drifted. Finds a changed correlation "
+                        "that no test of one feature can see."),
     ])
 
 
@@ -294,6 +311,22 @@ def performance() -> Json:
             prom(f'sum by ({VERSION}) (rate({outcomes},{CORRECT}="true"}}{RATE}))'
                  f" / sum by ({VERSION}) (rate({outcomes}}}{RATE}))", legend_of(VERSION))],
             (0, 10, 24, 8), unit="percentunit"),
+        panel(11, "Estimated (from confidences) and realized accuracy", "timeseries", [
+            prom(f"avg by ({VERSION}) ({ESTIMATED_ACCURACY}{{{SEL}}})", "estimated " + legend_of(VERSION)),
+            prom(f'sum by ({VERSION}) (rate({outcomes},{CORRECT}="true"}}{RATE}))'
+                 f" / sum by ({VERSION}) (rate({outcomes}}}{RATE}))", "realized " + legend_of(VERSION), "B")],
+            (0, 18, 12, 8), unit="percentunit",
+            description="Estimated: CBPE over each worker's last window of predictions (the drift processor "
+                        "fitted with labels), averaged over workers; available before the labels arrive. "
+                        "It tracks shifts of the inputs, not concept drift: a gap that opens between the "
+                        "two once labels arrive is the world changing, not the inputs."),
+        panel(12, "Estimated precision and recall ($positive)", "timeseries", [
+            prom(f'avg by ({VERSION}) ({ESTIMATED_PRECISION}{{{SEL},{LABEL}="$positive"}})',
+                 "precision " + legend_of(VERSION)),
+            prom(f'avg by ({VERSION}) ({ESTIMATED_RECALL}{{{SEL},{LABEL}="$positive"}})',
+                 "recall " + legend_of(VERSION), "B")],
+            (12, 18, 12, 8), unit="percentunit",
+            description="CBPE's precision and recall of the drift processor's positive class."),
     ], extra=[positive], time_from="now-30m")
 
 

@@ -73,7 +73,8 @@ ML_FEATURE_DECILE: Final = "ml.feature.decile"
 ML_FEATURE_CATEGORY: Final = "ml.feature.category"
 """A categorical feature's value, bounded to the reference's categories plus ``other``."""
 ML_DRIFT_METHOD: Final = "ml.drift.method"
-"""``ks``, ``chi2``, ``psi``, ``wasserstein`` or ``jensen_shannon``."""
+"""The test (``ks``, ``chi2``; the scan's ``mean`` and ``variance``; ``covariance``, the joint check)
+or distance (``psi``, ``wasserstein``, ``jensen_shannon``)."""
 ML_DRIFT_FLIPPED: Final = "ml.drift.flipped"
 """Features whose drift state flipped in one check (on the drift span)."""
 ML_DRIFT_STATE: Final = "ml.drift.state"
@@ -157,6 +158,15 @@ calibrates. / Instrument: observable_gauge / Unit: 1"""
 ML_DRIFT_REFERENCE_ROWS: Final = "ml.drift.reference.rows"
 """Rows of the reference the fleet counts are compared with (the fleet chi-squared corrects for its
 sampling error). / Instrument: observable_gauge / Unit: {row}"""
+ML_ESTIMATED_ACCURACY: Final = "ml.estimated.accuracy"
+"""Accuracy estimated from the calibrated confidences of the drift processor's short window (CBPE),
+before the labels arrive. / Instrument: observable_gauge / Unit: 1"""
+ML_ESTIMATED_PRECISION: Final = "ml.estimated.precision"
+"""Precision of the positive class (``ml.prediction.label``), estimated from confidences (CBPE). /
+Instrument: observable_gauge / Unit: 1"""
+ML_ESTIMATED_RECALL: Final = "ml.estimated.recall"
+"""Recall of the positive class (``ml.prediction.label``), estimated from confidences (CBPE). /
+Instrument: observable_gauge / Unit: 1"""
 ML_DRIFT_CHECK_DURATION: Final = "ml.drift.check.duration"
 """Time one drift check took, in the background thread. / Instrument: histogram / Unit: s"""
 ML_FEATURE_QUANTILE: Final = "ml.feature.quantile"
@@ -257,6 +267,9 @@ METRICS: Final[Mapping[str, MetricSpec]] = {
     ML_DRIFT_THRESHOLD: MetricSpec(ML_DRIFT_THRESHOLD, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION), "Per-test p-value threshold."),
     ML_DRIFT_READY: MetricSpec(ML_DRIFT_READY, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION), "1 once the drift processor is calibrated."),
     ML_DRIFT_REFERENCE_ROWS: MetricSpec(ML_DRIFT_REFERENCE_ROWS, "observable_gauge", "{row}", (ML_MODEL_NAME, ML_MODEL_VERSION), "Rows of the drift reference."),
+    ML_ESTIMATED_ACCURACY: MetricSpec(ML_ESTIMATED_ACCURACY, "observable_gauge", "1", (ML_MODEL_NAME, ML_MODEL_VERSION), "Estimated accuracy, from confidences."),
+    ML_ESTIMATED_PRECISION: MetricSpec(ML_ESTIMATED_PRECISION, "observable_gauge", "1", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL), "Estimated precision of a class, from confidences."),
+    ML_ESTIMATED_RECALL: MetricSpec(ML_ESTIMATED_RECALL, "observable_gauge", "1", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL), "Estimated recall of a class, from confidences."),
     ML_DRIFT_CHECK_DURATION: MetricSpec(ML_DRIFT_CHECK_DURATION, "histogram", "s", (ML_MODEL_NAME, ML_MODEL_VERSION), "Time one drift check took."),
     ML_FEATURE_QUANTILE: MetricSpec(ML_FEATURE_QUANTILE, "observable_counter", "{value}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME, ML_FEATURE_DECILE), "Values per reference decile, per numeric feature."),
     ML_FEATURE_CATEGORY_COUNT: MetricSpec(ML_FEATURE_CATEGORY_COUNT, "observable_counter", "{value}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME, ML_FEATURE_CATEGORY), "Values per category, per categorical feature."),
@@ -515,6 +528,37 @@ def create_ml_drift_reference_rows(meter: Meter, callbacks: Sequence[CallbackT])
         callbacks=callbacks,
         unit="{row}",
         description="Rows of the drift reference.",
+    )
+
+
+def create_ml_estimated_accuracy(meter: Meter, callbacks: Sequence[CallbackT]) -> ObservableGauge:
+    """Accuracy estimated from the calibrated confidences of the drift processor's short window (CBPE),
+    before the labels arrive."""
+    return meter.create_observable_gauge(
+        ML_ESTIMATED_ACCURACY,
+        callbacks=callbacks,
+        unit="1",
+        description="Estimated accuracy, from confidences.",
+    )
+
+
+def create_ml_estimated_precision(meter: Meter, callbacks: Sequence[CallbackT]) -> ObservableGauge:
+    """Precision of the positive class (``ml.prediction.label``), estimated from confidences (CBPE)."""
+    return meter.create_observable_gauge(
+        ML_ESTIMATED_PRECISION,
+        callbacks=callbacks,
+        unit="1",
+        description="Estimated precision of a class, from confidences.",
+    )
+
+
+def create_ml_estimated_recall(meter: Meter, callbacks: Sequence[CallbackT]) -> ObservableGauge:
+    """Recall of the positive class (``ml.prediction.label``), estimated from confidences (CBPE)."""
+    return meter.create_observable_gauge(
+        ML_ESTIMATED_RECALL,
+        callbacks=callbacks,
+        unit="1",
+        description="Estimated recall of a class, from confidences.",
     )
 
 

@@ -6,9 +6,10 @@
 """
 
 from otel_ml.drift.detectors import ChiSquaredDrift, KSDrift
-from otel_ml.drift.processor import CONFIDENCE, PREDICTION, DriftProcessor
+from otel_ml.drift.performance import Estimate, PerformanceEstimator
+from otel_ml.drift.processor import CONFIDENCE, JOINT, PREDICTION, DriftProcessor
 from otel_ml.drift.reference import ReferenceProfile
 from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 
-__all__ = ["CONFIDENCE", "PREDICTION", "ChiSquaredDrift", "Correction", "DriftProcessor", "DriftReport",
-           "FeatureDrift", "KSDrift", "ReferenceProfile"]
+__all__ = ["CONFIDENCE", "JOINT", "PREDICTION", "ChiSquaredDrift", "Correction", "DriftProcessor", "DriftReport",
+           "Estimate", "FeatureDrift", "KSDrift", "PerformanceEstimator", "ReferenceProfile"]

@@ -74,7 +74,7 @@ def evaluate(reference: ReferenceProfile, columns: Columns, window: np.ndarray, 
         frequencies = reference.frequencies[name]
         counts_cat = np.bincount(codes[codes >= 0], minlength=len(frequencies))
         unseen = int(np.count_nonzero(codes < 0))
-        stat[k_num + i], p[k_num + i] = chi2_test(frequencies, counts_cat, unseen)
+        stat[k_num + i], p[k_num + i] = chi2_test(reference.category_counts(name), counts_cat, unseen)
         if distances:
             observed = np.append(counts_cat, unseen) / len(codes)
             expected = np.append(frequencies, 0.0)

@@ -14,6 +14,8 @@ PREDICTION = "(prediction)"
 """Column name of the model's output (its label or value) in drift results."""
 CONFIDENCE = "(confidence)"
 """Column name of the model's confidence in drift results."""
+JOINT = "(joint)"
+"""Name of the joint (multivariate) check in drift results: how the numeric features move together."""
 
 
 class RowEncoder:

@@ -61,6 +61,7 @@ class _SingleStream:
         self._processor.ring.clear()
         self._processor._report = None
         self._processor._checked_at = 0
+        self._processor._scan = None
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(window_size={self.window_size}, check_every={self.check_every}, "
@@ -72,6 +73,6 @@ class KSDrift(_SingleStream):
 
 
 class ChiSquaredDrift(_SingleStream):
-    """Chi-squared test of a categorical stream's window against the reference's category shares."""
+    """Two-sample chi-squared test of a categorical stream's window against the reference's category counts."""
 
     categorical = True

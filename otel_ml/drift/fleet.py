@@ -63,7 +63,7 @@ class FleetCounts:
             arrived = total - self.binned_at
             if arrived <= 0:
                 return
-            fresh = ring.since(self.binned_at)
+            fresh = ring.between(self.binned_at, total)
             self.binned_at = total
             lost = arrived - len(fresh)                 # overwritten before the thread got to them
             if lost > 0:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,20 +24,22 @@ from typing import Any
 import numpy as np
 
 from otel_ml.drift._check import Columns, evaluate
-from otel_ml.drift._rows import CONFIDENCE, PREDICTION, RowEncoder, number, with_outputs
+from otel_ml.drift._rows import CONFIDENCE, JOINT, PREDICTION, RowEncoder, number, with_outputs
 from otel_ml.drift._thread import BackgroundChecks, track_for_fork
 from otel_ml.drift.calibration import Calibration, calibrate, schedule
 from otel_ml.drift.correction import decide, reject, threshold_for
 from otel_ml.drift.fleet import FleetCounts
 from otel_ml.drift.ks import SHARED_P_VALUES
-from otel_ml.drift.reference import ReferenceProfile
+from otel_ml.drift.performance import Estimate, PerformanceEstimator
+from otel_ml.drift.reference import MIN_ROWS, ReferenceProfile
 from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
+from otel_ml.drift.scan import WINDOWS, Scan
 
 CheckListener = Callable[[DriftReport | None, DriftReport], None]
 """Called with the previous report (``None`` the first time) and the new one, after each check."""
 
-__all__ = ["CONFIDENCE", "PREDICTION", "DriftProcessor"]
+__all__ = ["CONFIDENCE", "JOINT", "PREDICTION", "DriftProcessor"]
 
 _logger = logging.getLogger(__name__)
 
@@ -64,6 +67,14 @@ class DriftProcessor(BackgroundChecks):
     threshold : float, optional
         A per-test p-value threshold to use instead of calibrating (e.g. from an earlier run's
         ``processor.calibration``).
+    scan : bool
+        Under ``CALIBRATED``: also scan the latest ``scan_windows`` samples of every numeric
+        feature for a shift of its mean or spread (:mod:`otel_ml.drift.scan`), under the same
+        calibrated threshold: large shifts are found within a few hundred samples.
+    multivariate : bool
+        Under ``CALIBRATED``: also test how the numeric features move together (the joint check,
+        reported as the feature ``(joint)``, method ``covariance``): a correlation that changes
+        while every feature's own distribution stays the same.
     background : bool
         Test in a daemon thread (default). ``False``: :meth:`update` tests inline on schedule
         (deterministic; for tests, notebooks and batch jobs).
@@ -89,7 +100,9 @@ class DriftProcessor(BackgroundChecks):
                  check_every: int = 100, check_interval: float | None = 30.0, min_check_interval: float = 0.5,
                  correction: Correction = Correction.CALIBRATED, alpha: float = 0.05,
                  expected_samples_between_false_alarms: float = 10_000_000, threshold: float | None = None,
-                 calibration_blocks: int = 40, seed: int = 0, distances: bool = True, background: bool = True) -> None:
+                 calibration_blocks: int = 40, seed: int = 0, distances: bool = True, background: bool = True,
+                 scan: bool = True, scan_windows: Sequence[int] = WINDOWS, multivariate: bool = True,
+                 performance: PerformanceEstimator | None = None) -> None:
         if window_size < 10:
             raise ValueError(f"window_size must be at least 10, got {window_size}.")
         if long_window_size and long_window_size <= window_size:
@@ -108,6 +121,19 @@ class DriftProcessor(BackgroundChecks):
         self.expected_samples_between_false_alarms = expected_samples_between_false_alarms
         self.calibration_blocks, self.seed, self.distances = calibration_blocks, seed, distances
         self.background = background
+        self.scan_windows = tuple(int(w) for w in scan_windows)
+        calibrated = correction is Correction.CALIBRATED and bool(reference.numeric_names)
+        self.scan, self.multivariate = scan and calibrated, multivariate and calibrated and \
+            reference.numeric_rows is not None and len(reference.numeric_names) >= 2
+        if (self.scan or self.multivariate) and (not self.scan_windows or min(self.scan_windows) < 10):
+            raise ValueError(f"scan_windows must be window lengths of at least 10 samples, got {scan_windows}.")
+        self._scan: Scan | None = None
+        self._scanned_at = 0
+        names = list(reference.feature_names)
+        if performance is not None and not (PREDICTION in reference.categorical_names and CONFIDENCE in names):
+            raise ValueError("performance estimation needs the reference fitted with predictions (as classes) "
+                             "and confidences: DriftProcessor.fit(..., predictions=, confidences=, labels=).")
+        self.performance = performance
         self.calibration: Calibration | None = None
         self._threshold = threshold
         self._schedule = schedule(window_size, self.long_window_size, check_every)
@@ -133,11 +159,24 @@ class DriftProcessor(BackgroundChecks):
     @classmethod
     def fit(cls, reference: Any, feature_names: Sequence[str] | None = None, *,
             categorical: Iterable[str] | None = None, predictions: Any = None, confidences: Any = None,
-            **kwargs: Any) -> DriftProcessor:
+            labels: Any = None, positive: Any = None, min_rows: int = MIN_ROWS, **kwargs: Any) -> DriftProcessor:
         """Fit the reference profile (features, and optionally the model's predictions and
-        confidences on the same rows) and build a processor with ``kwargs``."""
+        confidences on the same rows) and build a processor with ``kwargs``.
+
+        With ``labels`` (the true classes of the same rows) too, the processor also estimates the
+        accuracy, and the ``positive`` class's precision and recall, of its short window from the
+        confidences (:mod:`otel_ml.drift.performance`). ``min_rows`` lowers the reference size
+        accepted (see :data:`~otel_ml.drift.reference.MIN_ROWS`)."""
         columns, forced = with_outputs(reference, feature_names, categorical, predictions, confidences)
-        return cls(ReferenceProfile.fit(columns, categorical=forced), **kwargs)
+        performance = None
+        if labels is not None:
+            if predictions is None or confidences is None:
+                raise ValueError("labels= estimates performance from the model's confidences: "
+                                 "give predictions= and confidences= of the same rows too.")
+            forced.add(PREDICTION)
+            performance = PerformanceEstimator.fit(predictions, confidences, labels, positive)
+        return cls(ReferenceProfile.fit(columns, categorical=forced, min_rows=min_rows), performance=performance,
+                   **kwargs)
 
     def save(self, path: str | Path) -> None:
         """Write the reference, the settings and the calibration to one ``.npz`` file (calibrating
@@ -222,7 +261,8 @@ class DriftProcessor(BackgroundChecks):
         started = time.perf_counter()
         self.calibration = calibrate(self.reference, self.window_size, self.long_window_size, self.check_every,
                                      self.expected_samples_between_false_alarms, self.calibration_blocks,
-                                     self.seed, self._p_values, progress)
+                                     self.seed, self._p_values, progress, self._scanned_windows(),
+                                     self.multivariate)
         self._threshold = self.calibration.threshold
         _logger.info("otel_ml drift: calibrated in %.1f s (%d features): per-test threshold %.3g; ready",
                      time.perf_counter() - started, len(self.reference.feature_names), self._threshold)
@@ -266,15 +306,63 @@ class DriftProcessor(BackgroundChecks):
                         feature.window_size > self.window_size and self.long_window_size and \
                         total % self._schedule[-1][1] >= self.check_every:
                     merged[feature.name] = feature
+        if threshold is not None and (self.scan or self.multivariate):
+            self._scan_into(merged, threshold, total)
         tests = len(merged)
         report = DriftReport(total, tuple(merged.values()), threshold_for(self.alpha, self.correction, tests,
                                                                           threshold),
-                             self.correction)
+                             self.correction, self._estimate(windows[-self.window_size:]))
         last, self._report = self._report, report
         self.last_check_seconds = time.perf_counter() - started
         for listener in self._listeners:
             listener(last, report)
         return report
+
+    def _estimate(self, window: np.ndarray) -> Estimate | None:
+        if self.performance is None:
+            return None
+        names = list(self.reference.feature_names)
+        codes, confidences = window[:, names.index(PREDICTION)], window[:, names.index(CONFIDENCE)]
+        classes = np.array(self.reference.categories[PREDICTION] + ("",))
+        valid = np.isfinite(codes)
+        labels = classes[np.where(valid & (codes >= 0), codes, -1).astype(int)]     # unknown: "", left out
+        return self.performance.estimate(labels, confidences)
+
+    def _scanned_windows(self) -> tuple[int, ...]:
+        return self.scan_windows if self.scan or self.multivariate else ()
+
+    def _scan_into(self, merged: dict[str, FeatureDrift], threshold: float, total: int) -> None:
+        """Add the sequential scan's and the joint check's verdicts to this check's results."""
+        if self._scan is None:
+            rows = self.reference.numeric_rows if self.multivariate else None
+            self._scan = Scan(rows, self.scan_windows, self.multivariate, self.reference.numeric_sorted)
+            self._scanned_at = max(0, total - len(self.ring))
+        fresh = self.ring.between(self._scanned_at, total)
+        self._scanned_at = total
+        if len(fresh):
+            self._scan.add(fresh[:, self.columns.numeric])
+        found = self._scan.evaluate()
+        k = len(self.reference.numeric_names)
+        if self.scan:
+            for j, name in enumerate(self.reference.numeric_names):
+                result = merged.get(name)
+                if result is None:
+                    continue
+                mean_p, variance_p = float(found.p_value[j]), float(found.p_value[k + j])
+                alarmed = tuple(test for test, p in (("mean", mean_p), ("variance", variance_p)) if p <= threshold)
+                ks = ("ks",) if result.drift_detected else ()
+                merged[name] = dataclasses.replace(
+                    result, mean_shift=float(found.z[j]), mean_p_value=mean_p,
+                    variance_change=float(found.z[k + j]), variance_p_value=variance_p,
+                    scan_window=int(max(found.window[j], found.window[k + j])),
+                    drift_detected=result.drift_detected or bool(alarmed), detected_by=ks + alarmed)
+        joint = found.joint_p
+        if self.multivariate and np.isfinite(joint).any():
+            best = 2 * k + int(np.nanargmin(joint))
+            p = float(found.p_value[best])
+            merged[JOINT] = FeatureDrift(JOINT, "covariance", abs(float(found.z[best])), p <= threshold,
+                                         int(found.window[best]), math.nan, math.nan, math.nan, self.reference.rows,
+                                         p, detected_by=("covariance",) if p <= threshold else ())
 
     def _decide(self, stats: Any, calibrated: float | None) -> np.ndarray:
         return decide(stats, self.correction, self.alpha, calibrated, self.reference.rows, self._critical,

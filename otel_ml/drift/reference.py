@@ -28,7 +28,10 @@ import numpy as np
 from otel_ml.drift.ks import columns_sorted
 
 MIN_ROWS = 100
-"""Fewer reference rows than this give tests too weak to be worth running."""
+"""Fewer reference rows than this give tests too weak to be worth running (``min_rows`` lowers
+it, down to :data:`ABSOLUTE_MIN_ROWS`)."""
+ABSOLUTE_MIN_ROWS = 20
+"""Below this no test here has a usable null distribution."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,19 @@ class ReferenceProfile:
     deciles: np.ndarray = field(repr=False)                 # (k_numeric, 9) inner decile edges
     categories: dict[str, tuple[str, ...]] = field(repr=False)
     frequencies: dict[str, np.ndarray] = field(repr=False)  # per categorical: shares in category order
+    categorical_rows: int = 0                               # rows behind the categorical shares
+    numeric_rows: np.ndarray | None = field(default=None, repr=False)   # (n, k_numeric) in row order
 
     @property
     def rows(self) -> int:
+        """Rows of the numeric reference (0 without numeric columns)."""
         return int(self.numeric_sorted.shape[1]) if self.numeric_names else 0
+
+    def category_counts(self, name: str) -> np.ndarray:
+        """The reference's count of each category of ``name``, in category order (the
+        two-sample chi-squared test needs the counts, not only the shares)."""
+        rows = self.categorical_rows or self.rows or 10**9     # no row count known: shares as exact
+        return self.frequencies[name] * rows
 
     @classmethod
     def fit(cls, data: Any, feature_names: Sequence[str] | None = None,
@@ -54,6 +66,8 @@ class ReferenceProfile:
 
         Columns of strings (or named in ``categorical``) are categorical; the rest numeric.
         """
+        if min_rows < ABSOLUTE_MIN_ROWS:
+            raise ValueError(f"min_rows must be at least {ABSOLUTE_MIN_ROWS}, got {min_rows}.")
         columns = _columns(data, feature_names)
         forced = set(categorical or ())
         unknown = forced - set(columns)
@@ -69,7 +83,7 @@ class ReferenceProfile:
             if values.ndim != 1:
                 raise ValueError(f"Reference column {name!r} must be 1-D, got shape {values.shape}.")
             if len(values) < min_rows:
-                raise ValueError(f"Reference column {name!r} has {len(values)} rows; at least {min_rows} are needed.")
+                raise ValueError(too_few_rows(name, len(values), min_rows))
             if name in forced or values.dtype.kind in "OUSb":
                 labels, counts = np.unique(values.astype(str), return_counts=True)
                 categorical_names.append(name)
@@ -85,7 +99,7 @@ class ReferenceProfile:
                                  "no drift test can use it; leave it out.")
             numeric.append(name)
             numeric_values.append(numbers)
-        lengths = {len(v) for v in numeric_values}
+        lengths = {len(v) for v in numeric_values} | {len(np.asarray(columns[n])) for n in categorical_names}
         if len(lengths) > 1:
             raise ValueError(f"Reference columns have different lengths: {sorted(lengths)}.")
         stacked = np.vstack(numeric_values).T if numeric_values else np.empty((0, 0))
@@ -93,7 +107,16 @@ class ReferenceProfile:
         deciles = np.quantile(sorted_columns, np.linspace(0.1, 0.9, 9), axis=1).T if numeric_values \
             else np.empty((0, 9))
         return cls(tuple(columns), tuple(numeric), tuple(categorical_names), sorted_columns, deciles,
-                   categories, frequencies)
+                   categories, frequencies, lengths.pop() if categorical_names else 0,
+                   stacked if numeric_values else None)
+
+
+def too_few_rows(name: str, rows: int, min_rows: int) -> str:
+    """The error for a reference too small to test against, with what to do about it."""
+    return (f"Reference column {name!r} has {rows} rows; at least {min_rows} are needed. Fit the reference on "
+            f"more rows (a sample of the training or validation data: 2,000 to 10,000 rows make every test "
+            f"sensitive; see 'Reference size' in the drift docs), or pass min_rows={rows} to accept weak tests "
+            f"(no fewer than 20 rows).")
 
 
 def _columns(data: Any, feature_names: Sequence[str] | None) -> dict[str, Any]:

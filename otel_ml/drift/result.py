@@ -6,6 +6,8 @@ import enum
 import math
 from dataclasses import dataclass
 
+from otel_ml.drift.performance import Estimate
+
 EXACT_REPORT_MAX = 2000
 """Windows above this size report Smirnov's asymptotic p-value (``ks_2samp(method="asymp")``):
 scipy's exact one costs about 70 ms per value for a 5000-sample window here. Decisions are not
@@ -31,22 +33,30 @@ class Correction(enum.Enum):
 
 @dataclass(frozen=True)
 class FeatureDrift:
-    """One feature (or the model's prediction or confidence) in one check.
+    """One feature (or the model's prediction or confidence, or ``(joint)``: all numeric features
+    together) in one check. For numeric features under ``Correction.CALIBRATED`` the sequential
+    scan's mean and variance tests ride along (:mod:`otel_ml.drift.scan`).
 
     A KS feature's p-value is computed when first read (``scipy.stats.ks_2samp``'s, from the
     process-wide cache): the decision itself compares D with the critical value of the threshold.
     """
 
     name: str
-    method: str                  # "ks" (numeric) or "chi2" (categorical)
-    statistic: float             # KS D, or the chi-squared statistic
+    method: str                  # "ks" (numeric), "chi2" (categorical) or "covariance" (the joint check)
+    statistic: float             # KS D, the chi-squared statistic, or the joint check's |normal deviate|
     drift_detected: bool
     window_size: int             # values tested (NaN, inf and missing values are left out)
     psi: float
     jensen_shannon: float
     wasserstein: float = math.nan    # numeric only, in reference standard deviations
     reference_size: int = 0
-    test_p_value: float = math.nan   # known at check time (chi-squared), else computed on reading
+    test_p_value: float = math.nan   # known at check time (chi-squared, covariance), else computed on reading
+    mean_shift: float = math.nan     # the scan's shift of the mean normal score, in standard errors
+    mean_p_value: float = math.nan
+    variance_change: float = math.nan    # the scan's change of spread, as a normal deviate
+    variance_p_value: float = math.nan
+    scan_window: int = 0             # samples in the scan's most significant window
+    detected_by: tuple[str, ...] = ()    # the tests that alarmed: "ks", "chi2", "mean", "variance", "covariance"
 
     @property
     def p_value(self) -> float:
@@ -68,6 +78,7 @@ class DriftReport:
     features: tuple[FeatureDrift, ...]
     threshold: float             # the per-test p-value threshold used
     correction: Correction
+    estimate: Estimate | None = None     # performance estimated from confidences (fitted with labels)
 
     @property
     def drift_detected(self) -> bool:

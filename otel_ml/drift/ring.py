@@ -38,14 +38,15 @@ class RingBuffer:
 
     def extend(self, rows: np.ndarray) -> None:
         """Append many rows (a 2-D array) at once."""
-        rows = np.asarray(rows, dtype=float)[-self.capacity:]
+        rows = np.asarray(rows, dtype=float)
+        given, rows = len(rows), rows[-self.capacity:]
         with self._lock:
             count = len(rows)
             first = min(count, self.capacity - self._next)
             self._rows[self._next:self._next + first] = rows[:first]
             self._rows[:count - first] = rows[first:]
             self._next = (self._next + count) % self.capacity
-            self.total += count
+            self.total += given               # the rows that did not fit count as seen, and overwritten
 
     def __len__(self) -> int:
         return min(self.total, self.capacity)
@@ -64,6 +65,26 @@ class RingBuffer:
     def since(self, total_before: int) -> np.ndarray:
         """Rows appended after the buffer had seen ``total_before`` rows (at most ``capacity``)."""
         return self.latest(self.total - total_before)
+
+    def between(self, start: int, end: int) -> np.ndarray:
+        """Rows number ``start`` to ``end - 1`` (counting every row ever appended) that are still
+        held: rows appended meanwhile, after ``end``, are not included.
+
+        >>> ring = RingBuffer(capacity=4, width=1)
+        >>> ring.extend(np.arange(6.0)[:, None])
+        >>> ring.between(1, 4).ravel().tolist()
+        [2.0, 3.0]
+        """
+        with self._lock:
+            held_from = self.total - min(self.total, self.capacity)
+            start, end = max(start, held_from), min(end, self.total)
+            if end <= start:
+                return np.empty((0, self.width))
+            first = (self._next - (self.total - start)) % self.capacity
+            count = end - start
+            if first + count <= self.capacity:
+                return np.array(self._rows[first:first + count])
+            return np.concatenate([self._rows[first:], self._rows[:first + count - self.capacity]])
 
     def clear(self) -> None:
         with self._lock:

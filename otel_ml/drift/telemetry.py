@@ -1,11 +1,14 @@
 """Drift results as OpenTelemetry: gauges per feature, fleet counters, and events on state flips.
 
 Gauges (read from the last check at export time): ``ml.drift.statistic`` and ``ml.drift.p_value``
-(attribute ``ml.drift.method``: the test, ``ks`` or ``chi2``, and the distances ``psi``,
-``wasserstein``, ``jensen_shannon`` on the statistic), ``ml.drift.detected`` (0 or 1),
-``ml.drift.window.size`` and ``ml.drift.threshold``. When a feature starts or stops drifting,
-one span ``drift <model>`` carries an event per flipped feature and one log record per flip is
-emitted inside it (event name ``ml.drift``).
+(attribute ``ml.drift.method``: the test, ``ks`` or ``chi2``, the scan's ``mean`` and
+``variance``, ``covariance`` for the joint check's feature ``(joint)``, and the distances
+``psi``, ``wasserstein``, ``jensen_shannon`` on the statistic), ``ml.drift.detected`` (0 or 1),
+``ml.drift.window.size`` and ``ml.drift.threshold``; with a performance estimator,
+``ml.estimated.accuracy``, ``ml.estimated.precision`` and ``ml.estimated.recall``. When a
+feature starts or stops drifting, one span ``drift <model>`` carries an event per flipped
+feature (its method: the first test that alarmed) and one log record per flip is emitted
+inside it (event name ``ml.drift``).
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ class DriftTelemetry:
                                  (semconv.create_ml_drift_window_size, self._window_sizes),
                                  (semconv.create_ml_drift_threshold, self._threshold),
                                  (semconv.create_ml_drift_ready, self._ready),
-                                 (semconv.create_ml_drift_reference_rows, self._reference_rows)):
+                                 (semconv.create_ml_drift_reference_rows, self._reference_rows),
+                                 (semconv.create_ml_estimated_accuracy, self._estimated_accuracy),
+                                 (semconv.create_ml_estimated_precision, self._estimated_precision),
+                                 (semconv.create_ml_estimated_recall, self._estimated_recall)):
             observe(meter, create, callback)
         self._quantiles, self._categories = processor.fleet.observe(self.base)
         observe(meter, semconv.create_ml_feature_quantile, self._observe_quantiles)
@@ -73,15 +79,19 @@ class DriftTelemetry:
             return []
         out = []
         for f in report.features:
-            for method, value in ((f.method, f.statistic), *((d, getattr(f, d)) for d in _DISTANCES)):
+            for method, value in ((f.method, f.statistic), ("mean", f.mean_shift), ("variance", f.variance_change),
+                                  *((d, getattr(f, d)) for d in _DISTANCES)):
                 if math.isfinite(value):
                     out.append(Observation(value, self._feature_attributes(f.name, method)))
         return out
 
     def _p_values(self, _options: CallbackOptions) -> Iterable[Observation]:
         report = self._report()
-        return [] if report is None else [Observation(f.p_value, self._feature_attributes(f.name, f.method))
-                                          for f in report.features if math.isfinite(f.p_value)]
+        if report is None:
+            return []
+        return [Observation(p, self._feature_attributes(f.name, method)) for f in report.features
+                for method, p in ((f.method, f.p_value), ("mean", f.mean_p_value), ("variance", f.variance_p_value))
+                if math.isfinite(p)]
 
     def _detected(self, _options: CallbackOptions) -> Iterable[Observation]:
         report = self._report()
@@ -102,6 +112,25 @@ class DriftTelemetry:
         rows = self.processor.reference.rows
         return [Observation(rows, self.base)] if rows else []
 
+    def _estimated(self, field: str) -> Iterable[Observation]:
+        report = self._report()
+        estimate = None if report is None else report.estimate
+        if estimate is None or not math.isfinite(getattr(estimate, field)):
+            return []
+        if field == "accuracy":
+            return [Observation(estimate.accuracy, self.base)]
+        positive = self.processor.performance.positive if self.processor.performance is not None else None
+        return [Observation(getattr(estimate, field), {**self.base, semconv.ML_PREDICTION_LABEL: str(positive)})]
+
+    def _estimated_accuracy(self, _options: CallbackOptions) -> Iterable[Observation]:
+        return self._estimated("accuracy")
+
+    def _estimated_precision(self, _options: CallbackOptions) -> Iterable[Observation]:
+        return self._estimated("precision")
+
+    def _estimated_recall(self, _options: CallbackOptions) -> Iterable[Observation]:
+        return self._estimated("recall")
+
     def _ready(self, _options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(1 if self.processor.ready else 0, self.base)]
 
@@ -116,8 +145,9 @@ class DriftTelemetry:
         with trace.use_span(span, end_on_exit=True):
             for f in flipped:
                 state = "detected" if f.drift_detected else "resolved"
+                method = f.detected_by[0] if f.detected_by else f.method
                 details: dict[str, str | float | int] = {
-                           **self._feature_attributes(f.name, f.method), semconv.ML_DRIFT_STATE: state,
+                           **self._feature_attributes(f.name, method), semconv.ML_DRIFT_STATE: state,
                            semconv.ML_DRIFT_STATISTIC_VALUE: f.statistic, semconv.ML_DRIFT_P_VALUE_VALUE: f.p_value,
                            semconv.ML_DRIFT_PSI: f.psi, semconv.ML_DRIFT_WINDOW_SIZE_VALUE: f.window_size}
                 event = semconv.ML_DRIFT_DETECTED_EVENT if f.drift_detected else semconv.ML_DRIFT_RESOLVED_EVENT

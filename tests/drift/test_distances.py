@@ -2,7 +2,7 @@
 
 import numpy as np
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import chisquare, wasserstein_distance
+from scipy.stats import chi2_contingency, wasserstein_distance
 
 from otel_ml.drift.chi2 import chi2_test
 from otel_ml.drift.distances import jensen_shannon, psi, wasserstein_per_row
@@ -28,10 +28,24 @@ def test_psi_is_symmetric_in_its_terms_and_zero_only_for_equal_shares():
     assert abs(psi(p, q) - psi(q, p)) < 1e-12
 
 
-def test_chi2_equals_scipy_without_unseen_categories():
-    frequencies, counts = np.array([0.5, 0.3, 0.2]), np.array([46, 36, 18])
-    statistic, p = chi2_test(frequencies, counts, unseen=0, unseen_share=1e-12)
-    expected = chisquare(counts, frequencies * counts.sum())
-    # our test has one more (empty) cell, for unseen categories: one more degree of freedom
-    assert abs(statistic - expected.statistic) < 1e-6
-    assert p > expected.pvalue
+def test_chi2_equals_scipys_test_of_homogeneity_without_unseen_categories():
+    reference, counts = np.array([5000, 3000, 2000]), np.array([46, 36, 18])
+    statistic, p = chi2_test(reference, counts)
+    expected = chi2_contingency(np.vstack([reference, counts]), correction=False)
+    assert abs(statistic - expected.statistic) < 1e-9
+    assert abs(p - expected.pvalue) < 1e-12
+
+
+def test_chi2_pools_the_categories_a_window_is_expected_to_hold_fewer_than_5_of():
+    reference, counts = np.array([9000, 900, 60, 40]), np.array([880, 100, 12, 8])
+    statistic, p = chi2_test(reference, counts)
+    pooled = chi2_contingency(np.array([[9000, 900, 100], [880, 100, 20]]), correction=False)
+    assert abs(statistic - pooled.statistic) < 1e-9 and abs(p - pooled.pvalue) < 1e-12
+
+
+def test_unseen_categories_get_the_exact_conditional_p_value():
+    reference, counts = np.array([6000, 4000]), np.array([600, 397])
+    _, p = chi2_test(reference, counts, unseen=3)
+    n, m = 10_000, 1000
+    exact = (m / (n + m)) * ((m - 1) / (n + m - 1)) * ((m - 2) / (n + m - 2))     # all 3 fell in the window
+    assert abs(p - min(1.0, 2 * exact)) < 1e-12
