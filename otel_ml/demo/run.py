@@ -46,11 +46,13 @@ class Stack:
 
         self.data = load(seed)
         self.models = train(self.data, seed)
-        # the reference: the serving population, with v1's predictions and confidences on it
+        # the reference: the serving population, with v1's predictions and confidences on it, and
+        # its true labels, so that accuracy is estimated from the confidences before feedback arrives
         probabilities = self.models[VERSIONS[0]].estimator.predict_proba(self.data.serving_x)
         drift = DriftProcessor.fit(self.data.serving_x, list(self.data.feature_names),
                                    predictions=np.asarray(self.data.labels)[probabilities.argmax(axis=1)],
-                                   confidences=probabilities.max(axis=1), window_size=drift_window,
+                                   confidences=probabilities.max(axis=1),
+                                   labels=np.asarray(self.data.labels)[self.data.serving_y], window_size=drift_window,
                                    long_window_size=0, check_every=50, check_interval=5.0)
         self.monitor = otel_ml.ModelMonitor(MODEL_NAME, version=VERSIONS[0], feature_names=self.data.feature_names,
                                             labels=self.data.labels, drift=drift, tracer_provider=tracer_provider,
