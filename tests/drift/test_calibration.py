@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from otel_ml.drift import DriftProcessor, ReferenceProfile
+from tests.drift.streams import alarms
+from tests.drift.streams import episodes as count_episodes
 
 pytestmark = pytest.mark.slow        # a statistical run: minutes on 2 cores
 
@@ -28,14 +30,6 @@ def fresh(reference, calibration):
     return DriftProcessor(reference, threshold=calibration.threshold, background=False)
 
 
-def alarms(processor, rows):
-    """drift_detected after each check, feeding ``rows`` in steps of CHECK_EVERY."""
-    out = []
-    for start in range(0, len(rows), CHECK_EVERY):
-        processor.feed_many(rows[start:start + CHECK_EVERY])
-        report = processor.check()
-        out.append(report is not None and report.drift_detected)
-    return out
 
 
 def test_calibration_is_sane(calibrated):
@@ -56,7 +50,7 @@ def test_a_million_unchanged_samples_give_at_most_one_false_alarm_episode(calibr
     flags = []
     for _ in range(10):
         flags += alarms(processor, rng.normal(size=(100_000, FEATURES)))
-    episodes = sum(1 for before, now in zip([False] + flags, flags) if now and not before)
+    episodes = count_episodes(flags)
     assert len(flags) == 10_000
     assert episodes <= 1
 

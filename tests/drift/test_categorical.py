@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from otel_ml.drift import DriftProcessor, ReferenceProfile
+from tests.drift.streams import alarms
+from tests.drift.streams import episodes as count_episodes
 
 pytestmark = pytest.mark.slow        # a statistical run
 
@@ -25,13 +27,6 @@ def reference_of(rows, seed):
     return ReferenceProfile.fit({f"c{j}": data[:, j].astype(int).astype(str) for j in range(FEATURES)})
 
 
-def alarms(processor, rows):
-    out = []
-    for start in range(0, len(rows), CHECK_EVERY):
-        processor.feed_many(rows[start:start + CHECK_EVERY])
-        report = processor.check()
-        out.append(report is not None and report.drift_detected)
-    return out
 
 
 @pytest.mark.parametrize("reference_rows", [2000, 10_000])
@@ -45,7 +40,7 @@ def test_unchanged_categorical_streams_alarm_at_the_calibrated_rate(reference_ro
     flags = []
     for _ in range(5):
         flags += alarms(processor, codes(rng, 100_000))
-    episodes = sum(1 for before, now in zip([False, *flags], flags) if now and not before)
+    episodes = count_episodes(flags)
     print(f"reference {reference_rows}: {episodes} false-alarm episodes in 500,000 samples, "
           f"threshold {processor.threshold:.3g}")
     assert len(flags) == 5000

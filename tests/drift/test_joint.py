@@ -6,6 +6,8 @@ import pytest
 
 from otel_ml.drift import DriftProcessor, ReferenceProfile
 from otel_ml.drift.processor import JOINT
+from tests.drift.streams import alarms
+from tests.drift.streams import episodes as count_episodes
 
 pytestmark = pytest.mark.slow        # a statistical run
 
@@ -18,13 +20,6 @@ def correlated(rng, rows, rho=0.7):
     return data
 
 
-def alarms(processor, rows):
-    out = []
-    for start in range(0, len(rows), CHECK_EVERY):
-        processor.feed_many(rows[start:start + CHECK_EVERY])
-        report = processor.check()
-        out.append(report is not None and report.drift_detected)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +55,6 @@ def test_unchanged_correlated_streams_alarm_at_the_calibrated_rate(calibrated):
     flags = []
     for _ in range(5):
         flags += alarms(processor, correlated(rng, 100_000))
-    episodes = sum(1 for before, now in zip([False, *flags], flags) if now and not before)
+    episodes = count_episodes(flags)
     print(f"{episodes} false-alarm episodes in 500,000 samples")
     assert episodes <= 1
