@@ -46,7 +46,7 @@ CALIBRATED_BY = ("window_size", "long_window_size", "check_every", "expected_sam
 def is_saved_reference(path: str | Path) -> bool:
     try:
         with np.load(path, allow_pickle=False) as data:
-            return "meta" in data.files and json.loads(str(data["meta"]))["format"] == FORMAT
+            return "meta" in data.files and json.loads(str(data["meta"]))["format"] in (FORMAT, FORMAT_1)
     except Exception:  # noqa: BLE001 - not a file of ours
         return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -98,3 +99,22 @@ def test_the_cli_says_what_is_wrong(tmp_path):
     out = subprocess.run([sys.executable, "-m", "otel_ml.cli", "reference", str(tmp_path / "none.csv"), "-o",
                           str(tmp_path / "r.npz")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "does not exist" in out.stderr
+
+
+def test_a_reference_saved_by_the_format_before_the_scan_still_loads_with_its_calibration(tmp_path):
+    from otel_ml.drift.persistence import FORMAT_1, is_saved_reference
+
+    fitted = DriftProcessor.fit(np.random.default_rng(4).normal(size=(500, 2)), ["a", "b"], threshold=1e-6)
+    path = tmp_path / "reference.npz"
+    fitted.save(path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files if name != "numeric_rows"}
+    meta = json.loads(str(arrays["meta"]))
+    meta["format"] = FORMAT_1
+    arrays["meta"] = np.array(json.dumps(meta))
+    old = tmp_path / "old.npz"
+    with open(old, "wb") as file:
+        np.savez_compressed(file, **arrays)
+    assert is_saved_reference(old)
+    loaded = DriftProcessor.load(old)
+    assert loaded.threshold == 1e-6 and not loaded.scan and not loaded.multivariate
