@@ -44,7 +44,8 @@ def test_an_unseen_category_is_drift():
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"a": np.ones(500)}, "constant"), ({"a": np.arange(50.0)}, "at least 100 are needed"),
+    ({"a": np.ones(500)}, "constant"),
+    ({"a": np.arange(50.0)}, "at least 100 are needed. Fit the reference on more rows.*min_rows=50"),
     ({"a": np.append(np.arange(499.0), np.nan)}, "1 NaN or infinite values"),
     (np.zeros((10, 3, 2)), "must be 2-D"),
 ], ids=["constant", "too-few-rows", "nan", "3-d"])
@@ -92,3 +93,10 @@ def test_names_that_do_not_match_the_columns_are_refused_at_fit_time(names):
     # was then dropped as misaligned: window 0, statistic NaN, no error anywhere
     with pytest.raises(ValueError, match=f"{len(names)} feature names for a reference of 3 columns"):
         DriftProcessor.fit(np.random.default_rng(0).normal(size=(500, 3)), names)
+
+
+def test_min_rows_accepts_a_smaller_reference_down_to_20_rows():
+    data = np.random.default_rng(0).normal(size=(50, 2))
+    assert DriftProcessor.fit(data, ["a", "b"], min_rows=50, threshold=1e-6).reference.rows == 50
+    with pytest.raises(ValueError, match="min_rows must be at least 20"):
+        DriftProcessor.fit(data, ["a", "b"], min_rows=10)
