@@ -114,3 +114,27 @@ def test_bad_fits_say_what_to_do():
         PerformanceEstimator.fit(rng.integers(0, 2, 500), rng.random(500), rng.integers(0, 2, 500), positive=7)
     with pytest.raises(ValueError, match="give predictions= and confidences="):
         DriftProcessor.fit(rng.normal(size=(500, 2)), labels=rng.integers(0, 2, 500))
+
+
+def test_three_classes_and_a_chosen_positive_class():
+    """Not the binary default: three classes, ``positive`` named, recall from the mistake shares."""
+    rng = np.random.default_rng(13)
+
+    def draw(rows, skew):
+        logits = rng.normal(size=(rows, 3)) * 1.5 + np.array([0.0, skew, 0.0])
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        predicted = proba.argmax(axis=1)
+        truth = np.array([rng.choice(3, p=p) for p in proba])      # calibrated: the truth follows proba
+        return np.array(["a", "b", "c"])[predicted], proba.max(axis=1), np.array(["a", "b", "c"])[truth]
+
+    estimator = PerformanceEstimator.fit(*draw(5000, 0.0), positive="c")
+    predicted, confidence, truth = draw(5000, 1.0)                # class b more common now
+    estimate = estimator.estimate(predicted, confidence)
+    realized_recall = float(np.mean(predicted[truth == "c"] == "c"))
+    realized_precision = float(np.mean(truth[predicted == "c"] == "c"))
+    print(f"accuracy {estimate.accuracy:.3f} / {np.mean(predicted == truth):.3f}; precision {estimate.precision:.3f}"
+          f" / {realized_precision:.3f}; recall {estimate.recall:.3f} / {realized_recall:.3f}")
+    assert estimator.positive == "c"
+    assert abs(estimate.accuracy - np.mean(predicted == truth)) <= TOLERANCE
+    assert abs(estimate.precision - realized_precision) <= 2 * TOLERANCE
+    assert abs(estimate.recall - realized_recall) <= 2 * TOLERANCE
