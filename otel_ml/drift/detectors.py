@@ -61,7 +61,8 @@ class _SingleStream:
         self._processor.ring.clear()
         self._processor._report = None
         self._processor._checked_at = 0
-        self._processor._scan = None
+        if self._processor._scan is not None:
+            self._processor._scan.reset()
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(window_size={self.window_size}, check_every={self.check_every}, "

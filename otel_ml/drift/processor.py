@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -25,16 +24,17 @@ import numpy as np
 
 from otel_ml.drift._check import Columns, evaluate
 from otel_ml.drift._rows import CONFIDENCE, JOINT, PREDICTION, RowEncoder, number, with_outputs
+from otel_ml.drift._scanning import ScanFeed, estimate_window, merge_scan
 from otel_ml.drift._thread import BackgroundChecks, track_for_fork
 from otel_ml.drift.calibration import Calibration, calibrate, schedule
 from otel_ml.drift.correction import decide, reject, threshold_for
 from otel_ml.drift.fleet import FleetCounts
 from otel_ml.drift.ks import SHARED_P_VALUES
-from otel_ml.drift.performance import Estimate, PerformanceEstimator
+from otel_ml.drift.performance import PerformanceEstimator
 from otel_ml.drift.reference import MIN_ROWS, ReferenceProfile
 from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
-from otel_ml.drift.scan import WINDOWS, Scan
+from otel_ml.drift.scan import WINDOWS
 
 CheckListener = Callable[[DriftReport | None, DriftReport], None]
 """Called with the previous report (``None`` the first time) and the new one, after each check."""
@@ -127,8 +127,8 @@ class DriftProcessor(BackgroundChecks):
             reference.numeric_rows is not None and len(reference.numeric_names) >= 2
         if (self.scan or self.multivariate) and (not self.scan_windows or min(self.scan_windows) < 10):
             raise ValueError(f"scan_windows must be window lengths of at least 10 samples, got {scan_windows}.")
-        self._scan: Scan | None = None
-        self._scanned_at = 0
+        self._scan = ScanFeed(reference, self.scan_windows, self.multivariate) if self.scan or self.multivariate \
+            else None
         names = list(reference.feature_names)
         if performance is not None and not (PREDICTION in reference.categorical_names and CONFIDENCE in names):
             raise ValueError("performance estimation needs the reference fitted with predictions (as classes) "
@@ -306,63 +306,22 @@ class DriftProcessor(BackgroundChecks):
                         feature.window_size > self.window_size and self.long_window_size and \
                         total % self._schedule[-1][1] >= self.check_every:
                     merged[feature.name] = feature
-        if threshold is not None and (self.scan or self.multivariate):
-            self._scan_into(merged, threshold, total)
+        if threshold is not None and self._scan is not None:
+            merge_scan(merged, self._scan.evaluate(self.ring, self.columns, total), self.reference, threshold,
+                       self.scan, self.multivariate)
         tests = len(merged)
         report = DriftReport(total, tuple(merged.values()), threshold_for(self.alpha, self.correction, tests,
                                                                           threshold),
-                             self.correction, self._estimate(windows[-self.window_size:]))
+                             self.correction, None if self.performance is None else
+                             estimate_window(self.performance, self.reference, windows[-self.window_size:]))
         last, self._report = self._report, report
         self.last_check_seconds = time.perf_counter() - started
         for listener in self._listeners:
             listener(last, report)
         return report
 
-    def _estimate(self, window: np.ndarray) -> Estimate | None:
-        if self.performance is None:
-            return None
-        names = list(self.reference.feature_names)
-        codes, confidences = window[:, names.index(PREDICTION)], window[:, names.index(CONFIDENCE)]
-        classes = np.array(self.reference.categories[PREDICTION] + ("",))
-        valid = np.isfinite(codes)
-        labels = classes[np.where(valid & (codes >= 0), codes, -1).astype(int)]     # unknown: "", left out
-        return self.performance.estimate(labels, confidences)
-
     def _scanned_windows(self) -> tuple[int, ...]:
         return self.scan_windows if self.scan or self.multivariate else ()
-
-    def _scan_into(self, merged: dict[str, FeatureDrift], threshold: float, total: int) -> None:
-        """Add the sequential scan's and the joint check's verdicts to this check's results."""
-        if self._scan is None:
-            rows = self.reference.numeric_rows if self.multivariate else None
-            self._scan = Scan(rows, self.scan_windows, self.multivariate, self.reference.numeric_sorted)
-            self._scanned_at = max(0, total - len(self.ring))
-        fresh = self.ring.between(self._scanned_at, total)
-        self._scanned_at = total
-        if len(fresh):
-            self._scan.add(fresh[:, self.columns.numeric])
-        found = self._scan.evaluate()
-        k = len(self.reference.numeric_names)
-        if self.scan:
-            for j, name in enumerate(self.reference.numeric_names):
-                result = merged.get(name)
-                if result is None:
-                    continue
-                mean_p, variance_p = float(found.p_value[j]), float(found.p_value[k + j])
-                alarmed = tuple(test for test, p in (("mean", mean_p), ("variance", variance_p)) if p <= threshold)
-                ks = ("ks",) if result.drift_detected else ()
-                merged[name] = dataclasses.replace(
-                    result, mean_shift=float(found.z[j]), mean_p_value=mean_p,
-                    variance_change=float(found.z[k + j]), variance_p_value=variance_p,
-                    scan_window=int(max(found.window[j], found.window[k + j])),
-                    drift_detected=result.drift_detected or bool(alarmed), detected_by=ks + alarmed)
-        joint = found.joint_p
-        if self.multivariate and np.isfinite(joint).any():
-            best = 2 * k + int(np.nanargmin(joint))
-            p = float(found.p_value[best])
-            merged[JOINT] = FeatureDrift(JOINT, "covariance", abs(float(found.z[best])), p <= threshold,
-                                         int(found.window[best]), math.nan, math.nan, math.nan, self.reference.rows,
-                                         p, detected_by=("covariance",) if p <= threshold else ())
 
     def _decide(self, stats: Any, calibrated: float | None) -> np.ndarray:
         return decide(stats, self.correction, self.alpha, calibrated, self.reference.rows, self._critical,
