@@ -267,9 +267,9 @@ METRICS: Final[Mapping[str, MetricSpec]] = {
     ML_DRIFT_THRESHOLD: MetricSpec(ML_DRIFT_THRESHOLD, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION), "Per-test p-value threshold."),
     ML_DRIFT_READY: MetricSpec(ML_DRIFT_READY, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION), "1 once the drift processor is calibrated."),
     ML_DRIFT_REFERENCE_ROWS: MetricSpec(ML_DRIFT_REFERENCE_ROWS, "observable_gauge", "{row}", (ML_MODEL_NAME, ML_MODEL_VERSION), "Rows of the drift reference."),
-    ML_ESTIMATED_ACCURACY: MetricSpec(ML_ESTIMATED_ACCURACY, "observable_gauge", "1", (ML_MODEL_NAME, ML_MODEL_VERSION), "Estimated accuracy, from confidences."),
-    ML_ESTIMATED_PRECISION: MetricSpec(ML_ESTIMATED_PRECISION, "observable_gauge", "1", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL), "Estimated precision of a class, from confidences."),
-    ML_ESTIMATED_RECALL: MetricSpec(ML_ESTIMATED_RECALL, "observable_gauge", "1", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL), "Estimated recall of a class, from confidences."),
+    ML_ESTIMATED_ACCURACY: MetricSpec(ML_ESTIMATED_ACCURACY, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION), "Estimated accuracy, from confidences."),
+    ML_ESTIMATED_PRECISION: MetricSpec(ML_ESTIMATED_PRECISION, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL), "Estimated precision of a class, from confidences."),
+    ML_ESTIMATED_RECALL: MetricSpec(ML_ESTIMATED_RECALL, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PREDICTION_LABEL), "Estimated recall of a class, from confidences."),
     ML_DRIFT_CHECK_DURATION: MetricSpec(ML_DRIFT_CHECK_DURATION, "histogram", "s", (ML_MODEL_NAME, ML_MODEL_VERSION), "Time one drift check took."),
     ML_FEATURE_QUANTILE: MetricSpec(ML_FEATURE_QUANTILE, "observable_counter", "{value}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME, ML_FEATURE_DECILE), "Values per reference decile, per numeric feature."),
     ML_FEATURE_CATEGORY_COUNT: MetricSpec(ML_FEATURE_CATEGORY_COUNT, "observable_counter", "{value}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME, ML_FEATURE_CATEGORY), "Values per category, per categorical feature."),
@@ -537,7 +537,7 @@ def create_ml_estimated_accuracy(meter: Meter, callbacks: Sequence[CallbackT]) -
     return meter.create_observable_gauge(
         ML_ESTIMATED_ACCURACY,
         callbacks=callbacks,
-        unit="1",
+        unit="",
         description="Estimated accuracy, from confidences.",
     )
 
@@ -547,7 +547,7 @@ def create_ml_estimated_precision(meter: Meter, callbacks: Sequence[CallbackT]) 
     return meter.create_observable_gauge(
         ML_ESTIMATED_PRECISION,
         callbacks=callbacks,
-        unit="1",
+        unit="",
         description="Estimated precision of a class, from confidences.",
     )
 
@@ -557,7 +557,7 @@ def create_ml_estimated_recall(meter: Meter, callbacks: Sequence[CallbackT]) -> 
     return meter.create_observable_gauge(
         ML_ESTIMATED_RECALL,
         callbacks=callbacks,
-        unit="1",
+        unit="",
         description="Estimated recall of a class, from confidences.",
     )
 
