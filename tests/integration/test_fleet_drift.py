@@ -81,8 +81,10 @@ def firing(vm, model):
 def test_the_fleet_alarm_finds_what_no_single_worker_can(fleet):
     alarmed = servers.wait_for(lambda: firing(fleet, "fleet-subtle"), 60, "MLFleetDrift for fleet-subtle")
     assert alarmed == {"f0"}
-    flagged = fleet.query(f'max(max_over_time({DRIFT_DETECTED}{{ml_model_name="fleet-subtle"}}[1h]))')
-    assert float(flagged[0]["value"][1]) == 0                 # no worker's own KS test ever flagged it
+    flagged = {(r["metric"].get("service_instance_id"), r["metric"]["ml_feature_name"]): float(r["value"][1])
+               for r in fleet.query(f'max by (service_instance_id, ml_feature_name) '
+                                    f'(max_over_time({DRIFT_DETECTED}{{ml_model_name="fleet-subtle"}}[1h]))')}
+    assert flagged and max(flagged.values()) == 0, {k: v for k, v in flagged.items() if v}   # no worker flagged it
     assert firing(fleet, "fleet-shifted") == {"f0"}
     assert firing(fleet, "fleet-steady") == set()             # and no false alarm without drift
     statistic = {(r["metric"]["ml_model_name"], r["metric"]["ml_feature_name"]): round(float(r["value"][1]), 1)
