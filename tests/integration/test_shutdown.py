@@ -106,11 +106,16 @@ def test_sigterm_of_python_app_py_sends_the_last_metrics(pipeline):
 def test_a_black_holed_collector_does_not_hold_up_the_exit(tmp_path):
     hole = BlackHole()
     port = servers.free_port()
-    env = {"OTEL_SERVICE_NAME": "shutdown-gunicorn", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{hole.port}",
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    env = {"GUNICORN_READY_DIR": str(ready), "OTEL_SERVICE_NAME": "shutdown-gunicorn", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{hole.port}",
            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_ML_MODEL_NAME": "bye", "OTEL_ML_SHUTDOWN_TIMEOUT": "2",
            "OTEL_BSP_SCHEDULE_DELAY": "60000", "OTEL_BLRP_SCHEDULE_DELAY": "60000", "PYTHONPATH": str(APPS)}
     try:
-        proc = start([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "zero_code_flask:app"], env, port)
+        proc = start([str(BIN / "gunicorn"), "-w", "2", "-c", "gunicorn_ready.py", "-b", f"127.0.0.1:{port}",
+                      "zero_code_flask:app"], env, port)
+        # the port opens before the workers boot, and a worker still booting loses a SIGTERM (gunicorn_ready.py)
+        servers.wait_for(lambda: len(list(ready.iterdir())) == 2 or proc.poll() is not None, 60, "both workers booted")
         for _ in range(30):
             post(port)
         began = time.monotonic()
