@@ -29,11 +29,13 @@ def prediction_logger(logger_provider: LoggerProvider | None = None) -> Logger:
 
 def sdk_logger_provider(resource: Resource | None = None, exporter: Any = None, batch: bool = True) -> Any:
     """An SDK ``LoggerProvider``, with the exporter (or each of a list of them) behind a batch (or
-    simple) processor."""
+    simple) processor. Its per-record counter (``otel.sdk.log.created``, a metric measurement per
+    record) goes to a no-op meter; the processors count what they lose per batch."""
+    from opentelemetry.metrics import NoOpMeterProvider
     from opentelemetry.sdk._logs import LoggerProvider as SdkLoggerProvider
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
 
-    provider = SdkLoggerProvider(resource=resource) if resource is not None else SdkLoggerProvider()
+    provider = SdkLoggerProvider(resource=resource, meter_provider=NoOpMeterProvider())
     for one in exporter if isinstance(exporter, list) else [exporter] if exporter is not None else []:
         processor = BatchLogRecordProcessor(one) if batch else SimpleLogRecordProcessor(one)
         provider.add_log_record_processor(processor)

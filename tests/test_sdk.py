@@ -212,3 +212,30 @@ def test_an_unknown_exporter_is_a_clear_error():
                                           "OTEL_ML_SYSTEM_METRICS": "false"})
     assert out.returncode != 0
     assert "OTEL_TRACES_EXPORTER must be a comma-separated list of otlp, console, none, got 'zipkin'" in out.stderr
+
+
+PER_ITEM_COUNTERS = """
+import json, otel_ml
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+reader = InMemoryMetricReader()
+t = otel_ml.configure(system_metrics=False, endpoint="http://127.0.0.1:9", timeout=0.2, metric_readers=[reader])
+tracer = t.tracer_provider.get_tracer("probe")
+for _ in range(5):
+    tracer.start_span("probe").end()
+from otel_ml import logs
+logs.global_provider().get_logger("probe").emit(body="probe")
+t.tracer_provider.force_flush(3000)
+logs.global_provider().force_flush(3000)
+names = {m.name for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+print(json.dumps(sorted(n for n in names if n.startswith("otel.sdk."))))
+"""
+
+
+def test_the_sdk_counts_its_batches_not_each_span_and_record():
+    """The SDK's per-item counters (spans started and live, log records created) cost three metric
+    measurements per span on the prediction path; what is lost is counted per batch by the
+    processors and exporters, and stays."""
+    names = run(PER_ITEM_COUNTERS)
+    assert "otel.sdk.processor.span.processed" in names and "otel.sdk.exporter.span.exported" in names, names
+    assert "otel.sdk.processor.log.processed" in names, names
+    assert not {"otel.sdk.span.started", "otel.sdk.span.live", "otel.sdk.log.created"} & set(names), names
