@@ -118,12 +118,13 @@ def _providers(requests: Any, reader: Any) -> tuple[Any, Any, Any, Any]:
         telemetry = otel_ml.configure(service_name=os.environ.get("OTEL_SERVICE_NAME") or SERVICE_NAME,
                                       metric_readers=[reader], span_processors=[requests])
         return telemetry.tracer_provider, telemetry.meter_provider, telemetry.logger_provider, telemetry
+    from opentelemetry.metrics import NoOpMeterProvider
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
     resource = Resource.create({"service.name": SERVICE_NAME})
-    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider = TracerProvider(resource=resource, meter_provider=NoOpMeterProvider())
     tracer_provider.add_span_processor(requests)
     return tracer_provider, MeterProvider(resource=resource, metric_readers=[reader]), \
         logs.sdk_logger_provider(resource), None
