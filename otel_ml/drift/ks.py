@@ -52,12 +52,16 @@ def ks_statistics(reference_columns: np.ndarray, window: np.ndarray) -> np.ndarr
             left[row] = np.searchsorted(reference_columns[row], w[row], side="left") / n
     at = np.broadcast_to(np.arange(1, m + 1) / m, w.shape)                 # F_window(w_i), distinct values
     before = np.broadcast_to(np.arange(m) / m, w.shape)
-    window_tied = np.flatnonzero((w[:, 1:] == w[:, :-1]).any(axis=1))
-    if window_tied.size:
-        at, before = at.copy(), before.copy()
-        for row in window_tied:
-            at[row] = np.searchsorted(w[row], w[row], side="right") / m
-            before[row] = np.searchsorted(w[row], w[row], side="left") / m
+    same = w[:, 1:] == w[:, :-1]                                         # ties inside the window
+    if same.any():                                                       # each value's first and last
+        position = np.broadcast_to(np.arange(m), w.shape)                # place in the sorted window
+        starts = np.ones(w.shape, dtype=bool)
+        starts[:, 1:] = ~same
+        first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
+        ends = np.ones(w.shape, dtype=bool)
+        ends[:, :-1] = ~same
+        last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, position, m - 1), axis=1), axis=1), axis=1)
+        at, before = (last + 1) / m, first / m
     return np.asarray(np.maximum(np.abs(right - at).max(axis=1), np.abs(left - before).max(axis=1)))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +36,10 @@ from otel_ml.drift.reference import MIN_ROWS, ReferenceProfile
 from otel_ml.drift.result import Correction, DriftReport, FeatureDrift
 from otel_ml.drift.ring import RingBuffer
 from otel_ml.drift.scan import WINDOWS
+
+DISTANCES_EVERY = 2.0
+"""Seconds between two computations of the distances in the background thread (each check in
+between keeps the last ones): they are read once an export, and cost an eighth of a check."""
 
 CheckListener = Callable[[DriftReport | None, DriftReport], None]
 """Called with the previous report (``None`` the first time) and the new one, after each check."""
@@ -76,8 +81,10 @@ class DriftProcessor(BackgroundChecks):
         reported as the feature ``(joint)``, method ``covariance``): a correlation that changes
         while every feature's own distribution stays the same.
     background : bool
-        Test in a daemon thread (default). ``False``: :meth:`update` tests inline on schedule
-        (deterministic; for tests, notebooks and batch jobs).
+        Test in a daemon thread (default); the thread computes the distances (PSI and friends)
+        every ``DISTANCES_EVERY`` seconds, not at every check. ``False``: :meth:`update` tests
+        inline on schedule, distances at every check (deterministic; for tests, notebooks and
+        batch jobs).
 
     Examples
     --------
@@ -121,6 +128,7 @@ class DriftProcessor(BackgroundChecks):
         self.expected_samples_between_false_alarms = expected_samples_between_false_alarms
         self.calibration_blocks, self.seed, self.distances = calibration_blocks, seed, distances
         self.background = background
+        self._distances_at = -math.inf
         self.scan_windows = tuple(int(w) for w in scan_windows)
         calibrated = correction is Correction.CALIBRATED and bool(reference.numeric_names)
         self.scan, self.multivariate = scan and calibrated, multivariate and calibrated and \
@@ -279,6 +287,12 @@ class DriftProcessor(BackgroundChecks):
         if self.correction is Correction.CALIBRATED and self._threshold is None:
             self.calibrate()                        # inline (background=False), or the thread's first check
         threshold = self._threshold if self.correction is Correction.CALIBRATED else None
+        # the distances (PSI, Jensen-Shannon, Wasserstein) only describe the drift for the
+        # dashboards, read once an export: the thread computes them every DISTANCES_EVERY seconds
+        now = time.monotonic()
+        with_distances = self.distances and (not self.background or now - self._distances_at >= DISTANCES_EVERY)
+        if with_distances:
+            self._distances_at = now
         windows = self.ring.latest()
         merged: dict[str, FeatureDrift] = {}
         for size, every in self._schedule:
@@ -286,7 +300,7 @@ class DriftProcessor(BackgroundChecks):
                 continue
             by_p = self.correction is Correction.BENJAMINI_HOCHBERG
             stats = evaluate(self.reference, self.columns, windows[-size:], self._p_values if by_p else None,
-                             self.distances and size == self.window_size)
+                             with_distances and size == self.window_size)
             flags = reject(stats.p_value, self.alpha, self.correction, threshold) if by_p else \
                 self._decide(stats, threshold)
             for j, name in enumerate(stats.names):
@@ -306,6 +320,12 @@ class DriftProcessor(BackgroundChecks):
                         feature.window_size > self.window_size and self.long_window_size and \
                         total % self._schedule[-1][1] >= self.check_every:
                     merged[feature.name] = feature
+        if self.distances and not with_distances and self._report is not None:
+            for feature in self._report.features:
+                held = merged.get(feature.name)
+                if held is not None and not math.isnan(feature.psi):
+                    merged[feature.name] = dataclasses.replace(held, psi=feature.psi, wasserstein=feature.wasserstein,
+                                                               jensen_shannon=feature.jensen_shannon)
         if threshold is not None and self._scan is not None:
             merge_scan(merged, self._scan.evaluate(self.ring, self.columns, total), self.reference, threshold,
                        self.scan, self.multivariate)

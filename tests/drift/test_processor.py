@@ -100,3 +100,24 @@ def test_min_rows_accepts_a_smaller_reference_down_to_20_rows():
     assert DriftProcessor.fit(data, ["a", "b"], min_rows=50, threshold=1e-6).reference.rows == 50
     with pytest.raises(ValueError, match="min_rows must be at least 20"):
         DriftProcessor.fit(data, ["a", "b"], min_rows=10)
+
+
+def test_the_thread_computes_the_distances_every_few_seconds_and_holds_them_between(monkeypatch):
+    """The distances are read once an export; the tests, at every check."""
+    from otel_ml.drift import processor as module
+
+    rng = np.random.default_rng(5)
+    drift = DriftProcessor.fit(rng.normal(size=(2000, 3)), ["a", "b", "c"], window_size=200, long_window_size=0,
+                               check_every=10**9, check_interval=None, threshold=1e-6, scan=False)
+    for row in rng.normal(size=(200, 3)):
+        drift.feed(row)
+    first = {f.name: f for f in drift.check().features}
+    for row in rng.normal(2.0, 1.0, size=(200, 3)):
+        drift.feed(row)
+    held = {f.name: f for f in drift.check().features}
+    assert held["a"].statistic > first["a"].statistic + 0.3 and held["a"].drift_detected
+    assert held["a"].psi == first["a"].psi and held["a"].wasserstein == first["a"].wasserstein
+    monkeypatch.setattr(module, "DISTANCES_EVERY", 0.0)
+    fresh = {f.name: f for f in drift.check().features}
+    assert fresh["a"].psi > first["a"].psi + 1 and fresh["a"].wasserstein > 1.5
+    drift.shutdown()
