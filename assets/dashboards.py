@@ -37,7 +37,9 @@ from otel_ml.promql import (
     LABEL,
     METHOD,
     MODEL,
+    MONITOR_PART,
     MONITOR_PROBLEMS,
+    MONITOR_TIME,
     OUTCOME_LABEL,
     OUTCOMES,
     PREDICTION_DURATION_BUCKET,
@@ -209,11 +211,18 @@ def overview() -> Json:
                 (f"{SDK_LOGS_PROCESSED}", f'{ERROR}!=""', "log records dropped (queue full)"),
                 (f"{SDK_POINTS_EXPORTED}", f'{ERROR}!=""', "metric points not exported"),
                 (f"{MONITOR_PROBLEMS}", f'{PROBLEM}="log_queue_full"', "prediction records dropped"),
-            ))], (0, 36, 24, 8), unit="short",
+            ))], (0, 36, 12, 8), unit="short",
             description="What the SDK could not export or had to drop (its own metrics: "
                         "OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED=true, which otel_ml.configure() turns on), "
                         "and the prediction log records otel_ml's queue dropped. Counted when the "
                         "collector is back, since they travel the same way."),
+        panel(15, "What monitoring costs, per prediction", "timeseries", [
+            prom(f"sum by ({MONITOR_PART}) (rate({MONITOR_TIME}{{{SEL}}}{RATE}))"
+                 f" / on() group_left() sum(rate({PREDICTIONS}{{{SEL}}}{RATE}))", legend_of(MONITOR_PART))],
+            (12, 36, 12, 8), unit="s",
+            description="otel_ml's own time per prediction: its hooks on the request threads (request), "
+                        "and the CPU of its drift and log threads (drift, logs). The SDK's export threads "
+                        "are not in it; the README's served benchmark gives their cost."),
     ])
 
 

@@ -41,6 +41,8 @@ class LogQueue:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._drain_lock = threading.Lock()
+        self.cpu_seconds = 0.0
+        """CPU time its thread spent handing records to the SDK (the ``logs`` part of :mod:`otel_ml._cost`)."""
         _QUEUES.add(self)
 
     def put(self, record: dict[str, Any]) -> None:
@@ -75,11 +77,14 @@ class LogQueue:
         self._items = deque(self._items)
         self._thread = None
         self._pid = os.getpid()
+        self.cpu_seconds = 0.0
 
     def _run(self) -> None:
         while True:
             self._wake.wait(self.interval)
+            began = time.thread_time()
             self._drain()
+            self.cpu_seconds += time.thread_time() - began
 
     def _drain(self) -> None:
         items, emit = self._items, self._emit

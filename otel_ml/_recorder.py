@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 from otel_ml import logs, semconv
 from otel_ml._attributes import BoundedValues, ModelAttributes
 from otel_ml._context import INSIDE_MODEL_CALL, PREDICTION_SCOPE
+from otel_ml._cost import SelfCost
 from otel_ml._inflight import DriftFeed, InFlight
 from otel_ml._log_queue import LogQueue
 from otel_ml._observables import observe
@@ -84,6 +85,12 @@ class PredictionRecorder:
         self.drift_feed = drift_feed
         """Gets ``update(row, label or value, confidence)`` per successful prediction."""
         self.log_queue = LogQueue(self.logger.emit, lambda n: problems.report("log_queue_full", count=True))
+        self.cost = SelfCost(attributes.base)
+        """What this monitor costs (:mod:`otel_ml._cost`): its hooks' time, its threads' CPU."""
+        self.cost.watch("logs", lambda: self.log_queue.cpu_seconds)
+        if drift_feed is not None and hasattr(drift_feed, "cpu_seconds"):
+            self.cost.watch("drift", lambda: float(getattr(drift_feed, "cpu_seconds", 0.0)))
+        observe(meter, semconv.create_ml_monitor_time, self.cost.observe)
 
     # ------------------------------------------------------------------ start
     def start(self) -> InFlight:
@@ -182,6 +189,19 @@ class PredictionRecorder:
                   duration: float, span: Span | None, prediction_id: str, error_type: str | None = None,
                   exc: BaseException | None = None, row_ids: Sequence[str] | None = None,
                   owns_span: bool = True, presigned: bool = False) -> list[str]:
+        """Record the rows of one call (see :meth:`_emit_rows`); its time is counted as otel_ml's
+        own (:mod:`otel_ml._cost`)."""
+        began = time.perf_counter()
+        try:
+            return self._emit_rows(attributes, outputs, rows, duration, span, prediction_id, error_type, exc,
+                                   row_ids, owns_span, presigned)
+        finally:
+            self.cost.add_request(time.perf_counter() - began)
+
+    def _emit_rows(self, attributes: ModelAttributes, outputs: RowOutputs, rows: Sequence[Any] | None,
+                   duration: float, span: Span | None, prediction_id: str, error_type: str | None,
+                   exc: BaseException | None, row_ids: Sequence[str] | None, owns_span: bool,
+                   presigned: bool) -> list[str]:
         """Record ``outputs.n`` predictions made by one model call (or merged calls on the same rows).
 
         Each row is one prediction: counted with its label, its share of ``duration``, its

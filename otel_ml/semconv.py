@@ -93,6 +93,9 @@ ML_ROLLBACK_REASON: Final = "ml.rollback.reason"
 """Why a rollback happened, such as the alert's name (bounded)."""
 ML_PROBLEM_TYPE: Final = "ml.problem.type"
 """What went wrong inside the instrumentation (it is counted, logged once, and never raised)."""
+ML_MONITOR_PART: Final = "ml.monitor.part"
+"""Which part of otel_ml took the time: ``request`` (its hooks on the serving threads), ``drift`` (the
+drift thread's CPU), ``logs`` (the log record thread's CPU)."""
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
 """Standard OpenTelemetry key: the HTTP status a rejected request was answered with."""
 ERROR_TYPE: Final = "error.type"
@@ -142,6 +145,9 @@ ML_FEATURE_INVALID: Final = "ml.feature.invalid"
 Unit: {value}"""
 ML_MONITOR_PROBLEMS: Final = "ml.monitor.problems"
 """Failures inside otel_ml itself, counted instead of raised. / Instrument: counter / Unit: {problem}"""
+ML_MONITOR_TIME: Final = "ml.monitor.time"
+"""Time otel_ml itself spent, per part: what monitoring costs (its rate is a share of a core). /
+Instrument: observable_counter / Unit: s"""
 ML_DRIFT_STATISTIC: Final = "ml.drift.statistic"
 """A drift test's statistic or a distance, per feature. / Instrument: observable_gauge / Unit: 1"""
 ML_DRIFT_P_VALUE: Final = "ml.drift.p_value"
@@ -260,6 +266,7 @@ METRICS: Final[Mapping[str, MetricSpec]] = {
     ML_BUSINESS_VALUE: MetricSpec(ML_BUSINESS_VALUE, "counter", "user", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_BUSINESS_EVENT), "Value of business events, such as revenue."),
     ML_FEATURE_INVALID: MetricSpec(ML_FEATURE_INVALID, "counter", "{value}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME, ML_FEATURE_PROBLEM), "Feature values that were NaN, inf, missing or not numeric."),
     ML_MONITOR_PROBLEMS: MetricSpec(ML_MONITOR_PROBLEMS, "counter", "{problem}", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_PROBLEM_TYPE), "Failures inside otel_ml, counted instead of raised."),
+    ML_MONITOR_TIME: MetricSpec(ML_MONITOR_TIME, "observable_counter", "s", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_MONITOR_PART), "Time otel_ml itself spent, per part."),
     ML_DRIFT_STATISTIC: MetricSpec(ML_DRIFT_STATISTIC, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME, ML_DRIFT_METHOD), "Drift statistic or distance."),
     ML_DRIFT_P_VALUE: MetricSpec(ML_DRIFT_P_VALUE, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME, ML_DRIFT_METHOD), "Drift test p-value."),
     ML_DRIFT_DETECTED: MetricSpec(ML_DRIFT_DETECTED, "observable_gauge", "", (ML_MODEL_NAME, ML_MODEL_VERSION, ML_FEATURE_NAME), "1 while the feature is drifted."),
@@ -456,6 +463,16 @@ def create_ml_monitor_problems(meter: Meter) -> Counter:
         ML_MONITOR_PROBLEMS,
         unit="{problem}",
         description="Failures inside otel_ml, counted instead of raised.",
+    )
+
+
+def create_ml_monitor_time(meter: Meter, callbacks: Sequence[CallbackT]) -> ObservableCounter:
+    """Time otel_ml itself spent, per part: what monitoring costs (its rate is a share of a core)."""
+    return meter.create_observable_counter(
+        ML_MONITOR_TIME,
+        callbacks=callbacks,
+        unit="s",
+        description="Time otel_ml itself spent, per part.",
     )
 
 

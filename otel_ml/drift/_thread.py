@@ -31,6 +31,8 @@ class BackgroundChecks:
     _wake: threading.Event
     _stop: threading.Event
     errors: int
+    cpu_seconds: float
+    """CPU time the background thread spent on checks and calibration (see :mod:`otel_ml._cost`)."""
 
     def check(self) -> Any:  # pragma: no cover - the processor's
         raise NotImplementedError
@@ -47,7 +49,9 @@ class BackgroundChecks:
 
     def _run(self) -> None:
         if self.correction is Correction.CALIBRATED and self._threshold is None:
+            began = time.thread_time()
             self._guarded(self.calibrate)
+            self.cpu_seconds += time.thread_time() - began
         last = time.monotonic()
         while not self._stop.is_set():
             self._wake.wait(self.check_interval or 1.0)
@@ -56,7 +60,9 @@ class BackgroundChecks:
             timed = self.check_interval is not None and time.monotonic() - last >= self.check_interval
             if (due or timed) and self.ring.total > self._checked_at:
                 last = time.monotonic()
+                began = time.thread_time()
                 self._guarded(self.check)
+                self.cpu_seconds += time.thread_time() - began
                 self._stop.wait(max(0.0, self.min_check_interval - (time.monotonic() - last)))
 
     def _guarded(self, fn: Any) -> None:
@@ -86,6 +92,7 @@ def _reset_after_fork() -> None:
     """A forked child (a gunicorn worker) starts its own drift thread and owns fresh locks."""
     for processor in list(_PROCESSORS):
         processor._thread = None
+        processor.cpu_seconds = 0.0
         processor._wake = threading.Event()
         processor._stop = threading.Event()
         processor.ring._lock = threading.Lock()

@@ -129,6 +129,7 @@ class DriftProcessor(BackgroundChecks):
         self.calibration_blocks, self.seed, self.distances = calibration_blocks, seed, distances
         self.background = background
         self._distances_at = -math.inf
+        self.cpu_seconds = 0.0
         self.scan_windows = tuple(int(w) for w in scan_windows)
         calibrated = correction is Correction.CALIBRATED and bool(reference.numeric_names)
         self.scan, self.multivariate = scan and calibrated, multivariate and calibrated and \

@@ -130,6 +130,7 @@ class RequestMonitoring:
                 recorder = state.monitor._recorder
                 self._active = (recorder.tally, recorder.attributes)
                 recorder.tally.enter(recorder.attributes)
+                recorder.cost.add_request(time.perf_counter() - self._began)
             except Exception:  # noqa: BLE001 - a monitor that cannot be built: the app goes on
                 self._active = None
 
@@ -152,6 +153,20 @@ class RequestMonitoring:
         if self.done:
             return
         self.done = True
+        began = time.perf_counter()
+        try:
+            cost = self.state.monitor._recorder.cost
+        except Exception:  # noqa: BLE001 - a monitor that cannot be built: the app goes on
+            cost = None
+        inner = cost.this_thread() if cost is not None else 0.0     # what emit_rows counts itself, inside
+        try:
+            self._finish(status, request, response, exc)
+        finally:
+            if cost is not None:
+                cost.add_request(time.perf_counter() - began - (cost.this_thread() - inner))
+
+    def _finish(self, status: int, request: Callable[[], Any], response: Callable[[], Any],
+                exc: BaseException | None) -> None:
         close_scope(self._token)
         scope = self.scope
         client_error = status if exc is None and 400 <= status < 500 else None
