@@ -25,6 +25,7 @@ from otel_ml._log_queue import LogQueue
 from otel_ml._observables import observe
 from otel_ml._outputs import RowOutputs, label_text
 from otel_ml._problems import Problems
+from otel_ml._sampling import DEFAULT_CONFIDENCE_BELOW, LogSampling
 from otel_ml._tally import PredictionTally
 from otel_ml.features import FeatureCapture, FeatureCheck
 from otel_ml.prediction import Prediction
@@ -59,7 +60,7 @@ class PredictionRecorder:
                  problems: Problems, check: FeatureCheck, capture: FeatureCapture,
                  log_sample_ratio: float, value_unit: str, value_buckets: Sequence[float] | None,
                  prediction_span: str = "child", signer: IdSigner | None = None,
-                 drift_feed: DriftFeed | None = None) -> None:
+                 drift_feed: DriftFeed | None = None, log_confidence_below: float = DEFAULT_CONFIDENCE_BELOW) -> None:
         self.tracer = tracer
         self.signer = signer
         self.annotate_current = prediction_span == "current"
@@ -73,6 +74,8 @@ class PredictionRecorder:
         self.feature_names = BoundedValues(max(len(check.feature_names or ()) + 1, 100))
         self.capture = capture
         self.log_sample_ratio = log_sample_ratio
+        self.log_sampling = LogSampling(log_sample_ratio, log_confidence_below,
+                                        (lambda: bool(getattr(drift_feed, "drifting", False))) if drift_feed else None)
         self.logger = logger
         self.tally = PredictionTally()
         self.duration = semconv.create_ml_prediction_duration(meter)
@@ -105,8 +108,9 @@ class PredictionRecorder:
             self.tally.enter(attributes)
             if self.annotate_current:
                 current = trace.get_current_span()
-                if current.is_recording():
-                    current.set_attributes(attributes.base)
+                if current.get_span_context().is_valid:       # recording, or sampled out: no span to add
+                    if current.is_recording():
+                        current.set_attributes(attributes.base)
                     state.span, state.owns_span = current, False
                     return state
             span = state.span = self.tracer.start_span(self.span_name, attributes=attributes.base)
@@ -232,7 +236,6 @@ class PredictionRecorder:
         labels, confidences, values = outputs.labels, outputs.confidences, outputs.values
         span_context = span.get_span_context() if span is not None else None
         now = self.store.now()
-        sampled = self.log_sample_ratio >= 1.0
         feed = self.drift_feed
         first: dict[str, Any] = {}
         for i in range(n):
@@ -271,7 +274,7 @@ class PredictionRecorder:
             except Exception as problem:  # noqa: BLE001
                 self.problems.report("feature_check_failed", exc=problem)
             try:
-                if error_type is not None or sampled or random.random() < self.log_sample_ratio:
+                if error_type is not None or self.log_sampling.keep(confidence, per_row):
                     self._log_row(attributes, details, row, per_row, exc)
             except Exception as problem:  # noqa: BLE001
                 self.problems.report("log_failed", exc=problem)

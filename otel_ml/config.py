@@ -25,6 +25,14 @@ from typing import Any
 from otel_ml import environment_variables as ev
 
 CaptureFeatures = bool | frozenset[str]
+PROFILES: dict[str, dict[str, Any]] = {
+    "full": {},
+    # every metric, and the prediction on the HTTP server span when one exists; the log records of
+    # failed, slow, low-confidence and drifted predictions, and 10% of the others (otel_ml._sampling);
+    # configure() also samples 10% of traces (parent-based) unless OTEL_TRACES_SAMPLER says otherwise
+    "production": {"log_sample_ratio": 0.1, "prediction_span": "current"},
+}
+"""``OTEL_ML_PROFILE``: the defaults each profile gives (an argument or variable set wins)."""
 _KIND_NAMES = {int: "a whole number", float: "a number"}
 
 
@@ -38,8 +46,12 @@ class MonitorConfig:
     store_ttl: float = 86_400.0
     log_sample_ratio: float = 1.0
     prediction_span: str = "child"
+    profile: str = "full"
+    log_confidence_below: float = 0.6
 
     def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"OTEL_ML_PROFILE must be 'full' or 'production', got {self.profile!r}.")
         if self.prediction_span not in ("child", "current"):
             raise ValueError(f"prediction_span must be 'child' or 'current', got {self.prediction_span!r}.")
         if self.max_labels < 1:
@@ -59,6 +71,9 @@ class MonitorConfig:
         capture = _get(env, ev.OTEL_ML_CAPTURE_FEATURES)
         if capture is not None:
             values["capture_features"] = parse_capture(capture)
+        profile = (overrides.get("profile") or _get(env, ev.OTEL_ML_PROFILE) or "full").strip().lower()
+        values["profile"] = profile
+        values.update(PROFILES.get(profile, {}))        # its defaults; whatever is set below wins
         span = _get(env, ev.OTEL_ML_PREDICTION_SPAN)
         if span is not None:
             values["prediction_span"] = span.strip().lower()
@@ -67,6 +82,7 @@ class MonitorConfig:
             ("store_size", ev.OTEL_ML_STORE_SIZE, int),
             ("store_ttl", ev.OTEL_ML_STORE_TTL, float),
             ("log_sample_ratio", ev.OTEL_ML_LOG_PREDICTIONS, float),
+            ("log_confidence_below", ev.OTEL_ML_LOG_CONFIDENCE_BELOW, float),
         ):
             raw = _get(env, var)
             if raw is not None:

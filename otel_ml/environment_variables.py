@@ -45,7 +45,30 @@ OTEL_ML_LOG_PREDICTIONS: Final = "OTEL_ML_LOG_PREDICTIONS"
 .. envvar:: OTEL_ML_LOG_PREDICTIONS
 
 Share of successful predictions that emit a log record, between 0 and 1; failed predictions
-always do. Default: 1. Code: ``log_sample_ratio=``. Metrics stay complete whatever it is.
+always do, and below 1 so do slow, low-confidence and drifted ones (``OTEL_ML_PROFILE``).
+Default: 1 (0.1 in the production profile). Code: ``log_sample_ratio=``. Metrics stay complete
+whatever it is.
+"""
+
+OTEL_ML_PROFILE: Final = "OTEL_ML_PROFILE"
+"""
+.. envvar:: OTEL_ML_PROFILE
+
+``full`` (default) or ``production``. ``production`` changes defaults, never a setting given:
+the prediction goes on the HTTP server span when one exists (``OTEL_ML_PREDICTION_SPAN=current``),
+successful predictions keep a log record when they are slow (above the running 99th percentile
+of durations), of low confidence (``OTEL_ML_LOG_CONFIDENCE_BELOW``), drifted, or one of a random
+10% (``OTEL_ML_LOG_PREDICTIONS=0.1``); and :func:`otel_ml.configure` samples 10% of traces,
+parent-based, unless ``OTEL_TRACES_SAMPLER`` is set. Every metric stays complete. Code:
+``ModelMonitor(..., profile="production")``.
+"""
+
+OTEL_ML_LOG_CONFIDENCE_BELOW: Final = "OTEL_ML_LOG_CONFIDENCE_BELOW"
+"""
+.. envvar:: OTEL_ML_LOG_CONFIDENCE_BELOW
+
+When only a share of successful predictions is logged (``OTEL_ML_LOG_PREDICTIONS`` below 1),
+those whose confidence is below this keep their log record. Default: 0.6.
 """
 
 OTEL_ML_SYSTEM_METRICS: Final = "OTEL_ML_SYSTEM_METRICS"

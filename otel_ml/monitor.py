@@ -69,12 +69,18 @@ class ModelMonitor:
     value_unit, value_buckets : optional
         Unit and histogram buckets of a regression model's predicted value.
     log_sample_ratio : float, optional
-        Share of successful predictions that emit a log record (failures always do). Default 1.
+        Share of successful predictions that emit a log record (failures always do; below 1, so
+        do slow, low-confidence and drifted ones: :mod:`otel_ml._sampling`). Default 1.
     prediction_span : ``"child"`` or ``"current"``, optional
         ``child`` (default): a span ``predict <model>`` per prediction, child of the current span.
         ``current``: the prediction's attributes go on the current span (the HTTP server span of
-        a served model) instead, one span less per request; a child span is still made when no
-        span is recording. One prediction per request then, or the last one's attributes win.
+        a served model) instead, one span less per request (none at all when that span is sampled
+        out); a child span is still made when there is no current span. One prediction per
+        request then, or the last one's attributes win.
+    profile : ``"full"`` or ``"production"``, optional
+        ``production`` (``OTEL_ML_PROFILE``): the prediction on the HTTP server span when one
+        exists, and 10% of the successful predictions' log records besides the slow,
+        low-confidence and drifted ones; every metric complete. Default ``full``.
     config : MonitorConfig, optional
         Settings; unset arguments here are read from the environment (``OTEL_ML_*``).
     drift : DriftProcessor, optional
@@ -103,7 +109,7 @@ class ModelMonitor:
                  redact: Redactor | None = None, value_unit: str = "", value_buckets: Sequence[float] | None = None,
                  max_labels: int | None = None, store_size: int | None = None, store_ttl: float | None = None,
                  log_sample_ratio: float | None = None, prediction_span: str | None = None,
-                 config: MonitorConfig | None = None,
+                 profile: str | None = None, config: MonitorConfig | None = None,
                  drift: DriftProcessor | None = None, id_signer: IdSigner | None = None,
                  tracer_provider: trace.TracerProvider | None = None,
                  meter_provider: metrics.MeterProvider | None = None,
@@ -112,7 +118,7 @@ class ModelMonitor:
             raise ValueError("The model name must be a non-empty string.")
         config = config or MonitorConfig.from_env(
             capture_features=capture_features, max_labels=max_labels, store_size=store_size,
-            store_ttl=store_ttl, log_sample_ratio=log_sample_ratio, prediction_span=prediction_span)
+            store_ttl=store_ttl, log_sample_ratio=log_sample_ratio, prediction_span=prediction_span, profile=profile)
         self.config = config
         self.name = name
         self.feature_names = tuple(feature_names) if feature_names is not None else None
@@ -134,7 +140,8 @@ class ModelMonitor:
             problems=self._problems, check=FeatureCheck(self.feature_names),
             capture=FeatureCapture(self.feature_names, config.capture_features, redact),
             log_sample_ratio=config.log_sample_ratio, value_unit=value_unit, value_buckets=value_buckets,
-            prediction_span=config.prediction_span, signer=self.id_signer, drift_feed=drift)
+            prediction_span=config.prediction_span, signer=self.id_signer, drift_feed=drift,
+            log_confidence_below=config.log_confidence_below)
         self._outcomes = semconv.create_ml_outcomes(meter)
         self._absolute_error = semconv.create_ml_outcome_absolute_error(meter, value_unit, value_buckets)
         self._unmatched = semconv.create_ml_outcomes_unmatched(meter)

@@ -94,6 +94,8 @@ def _flush_drift_counts() -> None:
 
 
 SDK_INTERNAL_METRICS = "OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED"
+PRODUCTION_TRACE_RATIO = 0.1
+"""Share of traces the production profile (``OTEL_ML_PROFILE=production``) samples."""
 """The SDK's switch for its own metrics (``otel_sdk_exporter_span_exported_total{error_type}``, ...):
 configure() sets it to ``true`` when it is unset, so that no span or log record is lost silently."""
 DEFAULT_EXPORT_INTERVAL_MILLIS = 10_000
@@ -258,15 +260,21 @@ def _tracer_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any
     from opentelemetry.metrics import NoOpMeterProvider
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
     if protocol == GRPC:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[assignment]
-    # the sampler comes from OTEL_TRACES_SAMPLER; the SDK's per-span counters (spans started and
-    # live: three metric measurements per span, on the request thread) go to a no-op meter, while
-    # the batch processor and exporter, built below with the global one, count what they lose per batch
-    provider = TracerProvider(resource=resource, meter_provider=NoOpMeterProvider())
+    # the sampler comes from OTEL_TRACES_SAMPLER (in the production profile, without it, 10% of
+    # traces, parent-based); the SDK's per-span counters (spans started and live: three metric
+    # measurements per span, on the request thread) go to a no-op meter, while the batch processor
+    # and exporter, built below with the global one, count what they lose per batch
+    sampler = None
+    if not os.environ.get("OTEL_TRACES_SAMPLER", "").strip() and \
+            os.environ.get(ev.OTEL_ML_PROFILE, "").strip().lower() == "production":
+        sampler = ParentBased(TraceIdRatioBased(PRODUCTION_TRACE_RATIO))
+    provider = TracerProvider(resource=resource, meter_provider=NoOpMeterProvider(), sampler=sampler)
     for name in exporters_for("traces"):
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(**args["traces"])) if name == "otlp"
                                     else SimpleSpanProcessor(ConsoleSpanExporter()))

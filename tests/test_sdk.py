@@ -239,3 +239,19 @@ def test_the_sdk_counts_its_batches_not_each_span_and_record():
     assert "otel.sdk.processor.span.processed" in names and "otel.sdk.exporter.span.exported" in names, names
     assert "otel.sdk.processor.log.processed" in names, names
     assert not {"otel.sdk.span.started", "otel.sdk.span.live", "otel.sdk.log.created"} & set(names), names
+
+
+SAMPLER = """
+import json, otel_ml
+t = otel_ml.configure(metrics=False, logs=False, system_metrics=False, endpoint="http://127.0.0.1:9")
+print(json.dumps({"sampler": t.tracer_provider.sampler.get_description()}))
+"""
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "ParentBased{root:AlwaysOnSampler"),
+    ({"OTEL_ML_PROFILE": "production"}, "ParentBased{root:TraceIdRatioBased{0.1}"),
+    ({"OTEL_ML_PROFILE": "production", "OTEL_TRACES_SAMPLER": "always_on"}, "AlwaysOnSampler"),
+], ids=["default", "production", "production-sampler-set"])
+def test_the_production_profile_samples_a_tenth_of_traces_unless_a_sampler_is_set(env, expected):
+    assert run(SAMPLER, **env)["sampler"].startswith(expected)

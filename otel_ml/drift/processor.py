@@ -130,6 +130,8 @@ class DriftProcessor(BackgroundChecks):
         self.background = background
         self._distances_at = -math.inf
         self.cpu_seconds = 0.0
+        self.drifting = False
+        """Whether the last check flagged a feature (a plain read on the request path)."""
         self.scan_windows = tuple(int(w) for w in scan_windows)
         calibrated = correction is Correction.CALIBRATED and bool(reference.numeric_names)
         self.scan, self.multivariate = scan and calibrated, multivariate and calibrated and \
@@ -336,6 +338,7 @@ class DriftProcessor(BackgroundChecks):
                              self.correction, None if self.performance is None else
                              estimate_window(self.performance, self.reference, windows[-self.window_size:]))
         last, self._report = self._report, report
+        self.drifting = any(feature.drift_detected for feature in report.features)
         self.last_check_seconds = time.perf_counter() - started
         for listener in self._listeners:
             listener(last, report)

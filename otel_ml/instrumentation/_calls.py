@@ -274,7 +274,7 @@ def _start(monitor_for: Callable[[Any], ModelMonitor | None], model: Any, method
     attributes = recorder.attributes
     recorder.tally.enter(attributes)
     current = trace.get_current_span()
-    if recorder.annotate_current and current.is_recording():
+    if recorder.annotate_current and current.get_span_context().is_valid:   # recording or sampled out
         return _Started(monitor, attributes, current, False, None)
     span = recorder.tracer.start_span(recorder.span_name, attributes=attributes.base)
     return _Started(monitor, attributes, span, True, context.attach(trace.set_span_in_context(span)))

@@ -229,7 +229,7 @@ class RequestMonitoring:
                                          f"{len(rows)} rows of features, {outputs.n} predictions")
             rows = rows if len(rows) >= outputs.n else None
         current = trace.get_current_span()
-        if recorder.annotate_current and current.is_recording():
+        if recorder.annotate_current and current.get_span_context().is_valid:   # recording or sampled out
             span, owns = current, False
         else:
             span, owns = recorder.tracer.start_span(recorder.span_name, context=self._context,

@@ -47,6 +47,8 @@ _logger = logging.getLogger(__name__)
 _KEY = "otel_ml"
 _G_KEY = "_otel_ml_request"
 _G_RESPONSE = "_otel_ml_response"
+_G_ANSWER = "_otel_ml_answer"
+_PLAIN = (str, int, float, bool, type(None), list, dict)
 _instruments = ("flask >= 2.2",)
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -92,6 +94,7 @@ class FlaskModelInstrumentor(BaseInstrumentor):
             return instrumented.monitor
         state = app_monitoring(monitor, routes, features, output, **kwargs)
         app.extensions[_KEY] = state
+        _remember_answers(app)
         app.before_request(_before)
         app.after_request(_after)
         app.teardown_request(_teardown)
@@ -101,6 +104,8 @@ class FlaskModelInstrumentor(BaseInstrumentor):
     def uninstrument_app(app: flask.Flask) -> None:
         if app.extensions.pop(_KEY, None) is None:
             return
+        if "response" in vars(app.json):
+            del app.json.response
         for funcs, fn in ((app.before_request_funcs, _before), (app.after_request_funcs, _after),
                           (app.teardown_request_funcs, _teardown)):
             registered: list[Any] = funcs.get(None, [])
@@ -163,9 +168,31 @@ def _request_document() -> Any:
     return request.get_json(silent=True)
 
 
+def _remember_answers(app: flask.Flask) -> None:
+    """Keep what the view answered (a dict returned, or ``jsonify``'s arguments) beside the JSON
+    response Flask made of it, so that reading the prediction does not parse that JSON again."""
+    provider = app.json
+    make = provider.response
+
+    def response(*args: Any, **kwargs: Any) -> Any:
+        made: Any = make(*args, **kwargs)
+        try:
+            answer = args[0] if len(args) == 1 and not kwargs else kwargs if kwargs and not args else None
+            if type(answer) is dict and all(type(v) in _PLAIN for v in answer.values()) and flask.has_request_context():
+                setattr(flask.g, _G_ANSWER, (made, made.response, answer))
+        except Exception:  # noqa: BLE001 - the JSON is parsed again instead
+            pass
+        return made
+
+    provider.response = response  # type: ignore[method-assign]
+
+
 def _response_document(response: flask.Response | None) -> Any:
     if response is None or not response.is_json or response.is_streamed or response.direct_passthrough:
         return None
+    remembered = getattr(flask.g, _G_ANSWER, None)
+    if remembered is not None and remembered[0] is response and remembered[1] is response.response:
+        return remembered[2]                # the body is still the one made of it
     if (response.content_length or 0) > MAX_BODY:
         return None
     return response.get_json(silent=True)

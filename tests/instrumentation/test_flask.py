@@ -110,3 +110,63 @@ def test_prediction_on_the_http_span_with_prediction_span_current(app, sinks):
     assert "ml.prediction.status" not in bad.attributes and bad.status.status_code is StatusCode.UNSET
     assert "error.type" not in bad.attributes                   # a 4xx is no server error in HTTP semconv
     assert sinks.value(semconv.ML_REQUESTS_REJECTED, http__response__status_code=400) == 1
+
+
+def test_the_production_profile_starts_no_span_of_its_own_under_an_unsampled_http_span(sinks):
+    """Sampled out, the HTTP span is not recording but is there: the prediction needs no span
+    of its own (starting one costs as much as the rest of the prediction's recording)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    app = flask.Flask("unsampled")
+
+    @app.post("/predict")
+    def predict():
+        return {"label": "ok", "confidence": 0.5}          # low: its log record is kept
+
+    unsampled = TracerProvider(sampler=ALWAYS_OFF)
+    FlaskInstrumentor().instrument_app(app, tracer_provider=unsampled, meter_provider=sinks.meter_provider)
+    monitor = sinks.monitor("fraud", profile="production")
+    started = []
+    real = monitor._recorder.tracer.start_span
+    monitor._recorder.tracer.start_span = lambda *a, **k: started.append(a) or real(*a, **k)
+    FlaskModelInstrumentor.instrument_app(app, monitor)
+    try:
+        for _ in range(5):
+            assert app.test_client().post("/predict", json={"features": [1, 2]}).status_code == 200
+    finally:
+        FlaskInstrumentor().uninstrument_app(app)
+    assert started == [] and sinks.value(semconv.ML_PREDICTIONS) == 5
+    records = sinks.logs()
+    assert records and all(r.trace_id != 0 for r in records)      # the HTTP span's trace, sampled out
+
+
+def test_the_answer_is_read_from_what_the_view_returned_not_parsed_again(sinks, monkeypatch):
+    app = flask.Flask("no-reparse")
+
+    @app.post("/predict")
+    def predict():
+        return {"label": "ok", "confidence": 0.75}
+
+    @app.post("/jsonify")
+    def with_jsonify():
+        return flask.jsonify(label="fine", confidence=0.7)
+
+    @app.post("/rewritten")
+    def rewritten():
+        response = flask.jsonify(label="before", confidence=0.1)
+        response.set_data(b'{"label": "after", "confidence": 0.9}')
+        return response
+
+    FlaskModelInstrumentor.instrument_app(app, sinks.monitor("fraud"), routes=["/predict", "/jsonify", "/rewritten"])
+    parsed = []
+    real = flask.Response.get_json
+    monkeypatch.setattr(flask.Response, "get_json", lambda self, *a, **k: parsed.append(1) or real(self, *a, **k))
+    client = app.test_client()
+    for path in ("/predict", "/jsonify"):
+        assert client.post(path, json={"features": [1, 2]}).status_code == 200
+    assert parsed == []
+    assert client.post("/rewritten", json={"features": [1, 2]}).status_code == 200
+    assert parsed == [1]                             # the body changed after the view: parsed
+    labels = sorted(r.attributes[semconv.ML_PREDICTION_LABEL] for r in sinks.logs())
+    assert labels == ["after", "fine", "ok"]
