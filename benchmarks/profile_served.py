@@ -51,22 +51,34 @@ def python_threads(pid: int) -> dict[int, str]:
     return {t["os_thread_id"]: t["thread_name"] or "?" for t in json.loads(out)}
 
 
+SDK = ("/opentelemetry/sdk/", "/opentelemetry/trace/", "/opentelemetry/metrics/", "/opentelemetry/_logs/",
+       "/opentelemetry/context/", "/opentelemetry/util/", "/opentelemetry/attributes/", "/opentelemetry/semconv/")
+SIGNALS = (("/opentelemetry/sdk/trace/", "SDK spans"), ("/opentelemetry/trace/", "SDK spans"),
+           ("/opentelemetry/sdk/metrics/", "SDK metric measurements"), ("/opentelemetry/metrics/",
+                                                                         "SDK metric measurements"),
+           ("/opentelemetry/sdk/_logs/", "SDK log records"), ("/opentelemetry/_logs/", "SDK log records"))
+
+
+def _stdlib(frame: str) -> bool:
+    """A frame of Python's own library (contextlib, threading...): it works for its caller."""
+    return f"/python{sys.version_info.major}.{sys.version_info.minor}/" in frame and "site-packages" not in frame
+
+
 def bucket(frames: list[str]) -> str:
-    """Who a request-thread sample belongs to: the outermost of otel_ml, contrib and the SDK."""
-    for frame in frames:
-        if "(otel_ml/" in frame:
-            inner = " ".join(frames[frames.index(frame):])
-            if "opentelemetry/sdk/trace" in inner or "(trace/__init__.py" in inner:
-                return "otel_ml: SDK spans"
-            if "metrics/_internal" in inner:
-                return "otel_ml: SDK metric measurements"
-            if "_logs/" in inner:
-                return "otel_ml: SDK log records"
-            return "otel_ml: its own work"
-        if "(opentelemetry/instrumentation/" in frame or "instrumentation/flask" in frame or \
-                "instrumentation/wsgi" in frame:
-            return "contrib instrumentation and its SDK calls"
-    return "Flask, gunicorn, the model"
+    """Who a request-thread sample belongs to: its innermost frame outside the SDK and API
+    (otel_ml, the contrib instrumentation, or the app: Flask, gunicorn, the model), and, when
+    the sample is inside the SDK, which signal it is working for."""
+    inner = len(frames)
+    while inner > 0 and (any(part in frames[inner - 1] for part in SDK) or _stdlib(frames[inner - 1])):
+        inner -= 1
+    owner = frames[inner - 1] if inner else ""
+    who = "otel_ml" if "/otel_ml/" in owner else \
+        "contrib" if "/opentelemetry/instrumentation/" in owner else "app (Flask, gunicorn, the model)"
+    if inner == len(frames):
+        return who if who != "otel_ml" else "otel_ml: its own work"
+    signal = next((name for part, name in SIGNALS if part in frames[inner]), "SDK, other") \
+        if inner < len(frames) and not _stdlib(frames[inner]) else "Python's library"
+    return f"{who}: {signal}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "profile.txt"
             before, began = thread_ticks(worker), time.monotonic()
-            subprocess.run([str(BIN / "py-spy"), "record", "--gil", "--threads", "--format", "raw", "-r", str(RATE),
+            subprocess.run([str(BIN / "py-spy"), "record", "--gil", "--threads", "--full-filenames", "--format", "raw",
+                            "-r", str(RATE),
                             "-d", str(args.seconds), "-p", str(worker), "-o", str(raw)], capture_output=True,
                            check=True)
             after, took = thread_ticks(worker), time.monotonic() - began

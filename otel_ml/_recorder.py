@@ -25,7 +25,7 @@ from otel_ml._log_queue import LogQueue
 from otel_ml._observables import observe
 from otel_ml._outputs import RowOutputs, label_text
 from otel_ml._problems import Problems
-from otel_ml._sampling import DEFAULT_CONFIDENCE_BELOW, LogSampling
+from otel_ml._sampling import LogSampling
 from otel_ml._tally import PredictionTally
 from otel_ml.features import FeatureCapture, FeatureCheck
 from otel_ml.prediction import Prediction
@@ -60,7 +60,7 @@ class PredictionRecorder:
                  problems: Problems, check: FeatureCheck, capture: FeatureCapture,
                  log_sample_ratio: float, value_unit: str, value_buckets: Sequence[float] | None,
                  prediction_span: str = "child", signer: IdSigner | None = None,
-                 drift_feed: DriftFeed | None = None, log_confidence_below: float = DEFAULT_CONFIDENCE_BELOW) -> None:
+                 drift_feed: DriftFeed | None = None, log_confidence_below: float | None = None) -> None:
         self.tracer = tracer
         self.signer = signer
         self.annotate_current = prediction_span == "current"

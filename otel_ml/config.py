@@ -47,7 +47,7 @@ class MonitorConfig:
     log_sample_ratio: float = 1.0
     prediction_span: str = "child"
     profile: str = "full"
-    log_confidence_below: float = 0.6
+    log_confidence_below: float | None = None
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:

@@ -56,10 +56,11 @@ OTEL_ML_PROFILE: Final = "OTEL_ML_PROFILE"
 
 ``full`` (default) or ``production``. ``production`` changes defaults, never a setting given:
 the prediction goes on the HTTP server span when one exists (``OTEL_ML_PREDICTION_SPAN=current``),
-successful predictions keep a log record when they are slow (above the running 99th percentile
-of durations), of low confidence (``OTEL_ML_LOG_CONFIDENCE_BELOW``), drifted, or one of a random
-10% (``OTEL_ML_LOG_PREDICTIONS=0.1``); and :func:`otel_ml.configure` samples 10% of traces,
-parent-based, unless ``OTEL_TRACES_SAMPLER`` is set. Every metric stays complete. Code:
+successful predictions keep a log record when they are slow (the slowest 1%, a running
+estimate), unsure (the least confident 2%, or below ``OTEL_ML_LOG_CONFIDENCE_BELOW``), among the
+first 1,000 after a drift is flagged, or one of a random 10% (``OTEL_ML_LOG_PREDICTIONS=0.1``);
+and :func:`otel_ml.configure` samples 10% of traces, parent-based, unless
+``OTEL_TRACES_SAMPLER`` is set. Every metric stays complete. Code:
 ``ModelMonitor(..., profile="production")``.
 """
 
@@ -68,7 +69,8 @@ OTEL_ML_LOG_CONFIDENCE_BELOW: Final = "OTEL_ML_LOG_CONFIDENCE_BELOW"
 .. envvar:: OTEL_ML_LOG_CONFIDENCE_BELOW
 
 When only a share of successful predictions is logged (``OTEL_ML_LOG_PREDICTIONS`` below 1),
-those whose confidence is below this keep their log record. Default: 0.6.
+those whose confidence is below this keep their log record, besides the least confident 2%
+(a running estimate), which always do. Default: unset.
 """
 
 OTEL_ML_SYSTEM_METRICS: Final = "OTEL_ML_SYSTEM_METRICS"

@@ -8,35 +8,51 @@ import random
 import pytest
 
 from otel_ml import semconv
-from otel_ml._sampling import LogSampling, SlowThreshold
+from otel_ml._sampling import DRIFT_ONSET_RECORDS, LogSampling, RunningQuantile
 from otel_ml.config import MonitorConfig
 
 
-def test_the_slow_threshold_settles_near_the_99th_percentile():
+def test_the_running_quantiles_settle_near_their_tails():
     rng = random.Random(4)
-    slow = SlowThreshold()
+    slow, unsure = RunningQuantile(0.01, upper=True), RunningQuantile(0.02, upper=False)
     durations = [rng.lognormvariate(-6, 0.5) for _ in range(60_000)]
-    flagged = sum(slow.is_slow(d) for d in durations[10_000:])
+    confidences = [rng.betavariate(8, 2) for _ in range(60_000)]
+    for d in durations[:10_000]:
+        slow.beyond(d)
+    flagged = sum(slow.beyond(d) for d in durations[10_000:])
     assert 0.005 < flagged / 50_000 < 0.02, flagged
     ordered = sorted(durations[10_000:])
-    assert ordered[int(0.97 * 50_000)] < slow.threshold < ordered[int(0.997 * 50_000)]
+    assert ordered[int(0.97 * 50_000)] < slow.estimate < ordered[int(0.997 * 50_000)]
+    for c in confidences[:10_000]:
+        unsure.beyond(c)
+    low = sum(unsure.beyond(c) for c in confidences[10_000:])
+    assert 0.01 < low / 50_000 < 0.04, low
 
 
-def test_slow_low_confidence_and_drifted_predictions_are_always_kept_the_rest_sampled():
+def test_a_bounded_share_is_kept_whatever_the_confidences_and_however_long_a_drift_lasts():
+    rng = random.Random(2)
     drifting = [False]
-    sampling = LogSampling(0.1, confidence_below=0.6, drifting=lambda: drifting[0], rng=random.Random(2))
-    for _ in range(500):                                     # learn what usual durations are
-        sampling.keep(0.9, 0.001)
-    kept = sum(sampling.keep(0.9, 0.001) for _ in range(10_000))
-    assert 800 < kept < 1_200                                # about 10%
-    assert all(sampling.keep(0.55, 0.001) for _ in range(100))
-    assert sampling.keep(0.9, 0.5)                           # 500 times the usual
+    sampling = LogSampling(0.1, drifting=lambda: drifting[0], rng=random.Random(2))
+    for _ in range(2_000):                                     # learn what usual rows are
+        sampling.keep(rng.uniform(0.5, 0.7), rng.uniform(0.001, 0.002))
+    kept = sum(sampling.keep(rng.uniform(0.5, 0.7), rng.uniform(0.001, 0.002)) for _ in range(20_000))
+    assert 0.10 < kept / 20_000 < 0.16, kept                 # 10% and the tails: not every low confidence
+    assert sampling.keep(0.6, 0.5)                             # 250 times the usual duration
+    assert sampling.keep(0.01, 0.0015)                         # far below the usual confidences
     drifting[0] = True
-    assert all(sampling.keep(0.9, 0.001) for _ in range(100))
+    onset = sum(sampling.keep(0.6, 0.0015) for _ in range(DRIFT_ONSET_RECORDS))
+    assert onset == DRIFT_ONSET_RECORDS                        # the records around the change, whole
+    later = sum(sampling.keep(rng.uniform(0.5, 0.7), rng.uniform(0.001, 0.002)) for _ in range(20_000))
+    assert later / 20_000 < 0.16, later                        # then the usual sample again
+
+
+def test_a_confidence_floor_when_set_keeps_everything_below_it():
+    sampling = LogSampling(0.1, confidence_below=0.6, rng=random.Random(1))
+    assert all(sampling.keep(0.55, 0.001) for _ in range(300))
 
 
 def test_everything_is_kept_at_ratio_1():
-    sampling = LogSampling(1.0, confidence_below=0.6, drifting=None)
+    sampling = LogSampling(1.0, drifting=None)
     assert all(sampling.keep(0.99, 0.001) for _ in range(1000))
 
 
@@ -57,7 +73,8 @@ def test_an_unknown_profile_is_a_clear_error():
         MonitorConfig.from_env(environ={"OTEL_ML_PROFILE": "fast"})
 
 
-def test_a_production_monitor_logs_every_failure_and_low_confidence_and_a_share_of_the_rest(sinks):
+def test_a_production_monitor_logs_every_failure_and_low_confidence_and_a_share_of_the_rest(sinks, monkeypatch):
+    monkeypatch.setenv("OTEL_ML_LOG_CONFIDENCE_BELOW", "0.6")
     monitor = sinks.monitor("fraud", profile="production")
     random.seed(3)
     for i in range(1000):
