@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import flask
@@ -178,7 +179,9 @@ def _remember_answers(app: flask.Flask) -> None:
         made: Any = make(*args, **kwargs)
         try:
             answer = args[0] if len(args) == 1 and not kwargs else kwargs if kwargs and not args else None
-            if type(answer) is dict and all(type(v) in _PLAIN for v in answer.values()) and flask.has_request_context():
+            plain = type(answer) is dict and all(isinstance(v, _PLAIN) and not isinstance(v, Enum)   # numpy's float64
+                                                 for v in answer.values())     # is a float; an Enum is not its JSON
+            if plain and flask.has_request_context():
                 setattr(flask.g, _G_ANSWER, (made, made.response, answer))
         except Exception:  # noqa: BLE001 - the JSON is parsed again instead
             pass
