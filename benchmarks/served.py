@@ -26,6 +26,7 @@ both cores and be counted as the model's).
   otel_ml           contrib plus otel_ml's defaults: prediction span, metrics, log record, drift
   otel_ml-no-drift  the same without the drift processor
   production        contrib plus otel_ml with OTEL_ML_PROFILE=production (10% of traces)
+  production-no-exemplars   the same with OTEL_METRICS_EXEMPLAR_FILTER=always_off
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ def run_setup(setup: str, model: str, seconds: int, collector: str, protocol: st
            "OTEL_SERVICE_NAME": f"bench-{setup}", "OTEL_EXPORTER_OTLP_ENDPOINT": collector,
            "OTEL_EXPORTER_OTLP_PROTOCOL": protocol, "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
            "OMP_NUM_THREADS": "1"}       # one core a worker, as a served worker is set: no OpenMP threads
-    if setup in ("production", "contrib-sampled"):
+    if setup.startswith(("production", "contrib-sampled")):
         env.update(SAMPLED)
-    if setup == "production":
+    if setup.startswith("production"):
         env["OTEL_ML_PROFILE"] = "production"
+    if setup.endswith("-no-exemplars"):
+        env["OTEL_METRICS_EXEMPLAR_FILTER"] = "always_off"
     server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "1", "-c", str(HERE / "served_gunicorn.py"),
                                "-b", f"127.0.0.1:{port}", "--chdir", str(HERE), "served_app:app"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
