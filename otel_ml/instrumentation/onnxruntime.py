@@ -29,8 +29,10 @@ from otel_ml._outputs import RowOutputs
 from otel_ml.instrumentation import _monitors
 from otel_ml.instrumentation._base import BaseInstrumentor
 from otel_ml.instrumentation._calls import call_model
+from otel_ml.instrumentation._deferred import when_imported
 from otel_ml.instrumentation._estimators import feature_rows, unwrap_method, wrap_method
 
+_SESSIONS = "onnxruntime.capi.onnxruntime_inference_collection"
 _logger = logging.getLogger(__name__)
 _instruments = ("onnxruntime >= 1.16",)
 _NAME_ATTRIBUTE = "_otel_ml_name"
@@ -134,17 +136,27 @@ class OnnxRuntimeInstrumentor(BaseInstrumentor):
         return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        try:
-            from onnxruntime.capi.onnxruntime_inference_collection import Session
-        except ImportError:
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") is None:
             _logger.debug("otel_ml: ONNX Runtime is not installed; nothing to instrument")
             return
         _monitors.use_providers(**kwargs)
         _shutdown.install()                 # a bounded exit, run before the SDK's own exit hooks
-        self._session = Session
-        wrap_method(Session, "run", running)
+        # patched when the app imports it: importing ONNX Runtime here (gunicorn's master, under
+        # opentelemetry-instrument) made every forked worker crash at exit (see _deferred)
+        self._wanted = True
+        when_imported(_SESSIONS, self._patch)
+
+    def _patch(self, module: Any) -> None:
+        if getattr(self, "_session", None) is not None or not getattr(self, "_wanted", False):
+            return
+        self._session = module.Session
+        wrap_method(module.Session, "run", running)
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        self._wanted = False
         session = getattr(self, "_session", None)
         if session is not None:
             unwrap_method(session, "run")
+            self._session = None

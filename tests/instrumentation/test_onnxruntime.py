@@ -52,3 +52,30 @@ def test_a_model_that_raises_is_counted(sinks, instrumented, tmp_path):
     with pytest.raises(Exception, match="(?i)invalid|dimension|rank"):
         onnx.run(None, {onnx.get_inputs()[0].name: np.ones((2, 3), dtype=np.float32)})
     assert sinks.value(semconv.ML_PREDICTIONS, ml__prediction__status="error") == 2
+
+
+def test_onnx_runtime_is_patched_when_the_app_imports_it_not_at_instrument_time():
+    """Instrumenting must not load ONNX Runtime (gunicorn's master would pass its thread pools to
+    the workers: tests/integration/test_shutdown.py); the app's own import gets the patch."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import json, sys
+        from otel_ml.instrumentation import _estimators
+        from otel_ml.instrumentation.onnxruntime import OnnxRuntimeInstrumentor
+        instrumentor = OnnxRuntimeInstrumentor()
+        instrumentor.instrument()
+        loaded_by_instrumenting = "onnxruntime" in sys.modules
+        import onnxruntime
+        from onnxruntime.capi.onnxruntime_inference_collection import Session
+        wrapped = getattr(Session.__dict__["run"], _estimators._WRAPPED, False)
+        instrumentor.uninstrument()
+        unwrapped = not getattr(Session.__dict__["run"], _estimators._WRAPPED, False)
+        print(json.dumps([loaded_by_instrumenting, wrapped, unwrapped]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True, True]

@@ -134,3 +134,28 @@ def test_a_black_holed_collector_does_not_hold_up_the_exit(tmp_path):
     lost = [int(n) for n in re.findall(r"and the (\d+) spans still queued", output)]
     assert sum(lost) == 60, output[-3000:]        # each request's server span and prediction span, said to be lost
     print(f"\ngunicorn -w 2, collector black-holed, OTEL_ML_SHUTDOWN_TIMEOUT=2: SIGTERM to exit {took:.1f} s")
+
+
+def test_forked_workers_exit_cleanly_with_the_model_libraries_installed(tmp_path):
+    """opentelemetry-instrument loads every otel_ml instrumentor in gunicorn's master. One that
+    imported ONNX Runtime there (the app never uses it) left its C++ thread pools to the forked
+    workers, which died at exit with SIGSEGV or SIGABRT ("terminate called after throwing an
+    instance of 'std::system_error'") and lost what they had not exported: 4 workers of 4."""
+    port = servers.free_port()
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    env = {"GUNICORN_READY_DIR": str(ready), "OTEL_SERVICE_NAME": "clean-exit",
+           "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{servers.free_port()}",      # nothing listens
+           "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_ML_MODEL_NAME": "bye", "OTEL_ML_SHUTDOWN_TIMEOUT": "2",
+           "OTEL_METRIC_EXPORT_INTERVAL": "1000", "PYTHONPATH": str(APPS)}
+    proc = start([str(BIN / "gunicorn"), "-w", "4", "-c", "gunicorn_ready.py", "-b", f"127.0.0.1:{port}",
+                  "zero_code_flask:app"], env, port)
+    try:
+        servers.wait_for(lambda: len(list(ready.iterdir())) == 4 or proc.poll() is not None, 60, "workers booted")
+        for _ in range(20):
+            post(port)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=90)
+    assert "Booting worker" in output
+    assert not re.search(r"SIGSEGV|SIGABRT|terminate called", output), output[-3000:]
