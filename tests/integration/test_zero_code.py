@@ -133,7 +133,7 @@ def test_flask_run(pipeline):
     "known, not fixed: under load (3 busy loops on 2 cores: 3 failures in 12 runs) the collector "
     "answers one short-lived worker's last metrics batch with 400 Bad Request ('Failed to export "
     "metrics batch code: 400'), and that worker's predictions never reach the TSDB; seen with "
-    "ml.monitor.time turned off too. The workers no longer crash at exit (test_shutdown.py)"))
+    "otel_ml's own cost metric turned off too. The workers no longer crash at exit (test_shutdown.py)"))
 def test_gunicorn_with_four_sync_workers(pipeline):
     service = "zero-gunicorn"
     workers = run_service(pipeline, service, [str(BIN / "gunicorn"), "-w", "4", "-b", "127.0.0.1:{port}",
