@@ -211,6 +211,24 @@ def test_the_collectors_pipelines_and_endpoints(config):
                                                                                                               1)[1])
 
 
+def test_the_collector_built_from_the_manifest_takes_compose_s_config_unchanged(tmp_path):
+    """The collector of scripts/build-go-stack.sh (compose's version, the manifest's components)
+    validates compose/otelcol.yaml as it is; a component it was not built with fails."""
+    otelcol = require("otelcol")
+    ok = subprocess.run([str(otelcol), "validate", f"--config={COMPOSE / 'otelcol.yaml'}"],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    version = re.search(r"OTELCOL_IMAGE=.*:(\S+)", (COMPOSE / ".env").read_text()).group(1)
+    shown = subprocess.run([str(otelcol), "--version"], capture_output=True, text=True, timeout=30).stdout
+    assert shown.split()[-1] == version, shown
+    unknown = (COMPOSE / "otelcol.yaml").read_text().replace("batch: {}", "groupbytrace: {}").replace(
+        "[memory_limiter, batch]", "[memory_limiter, groupbytrace]")
+    (tmp_path / "otelcol.yaml").write_text(unknown)
+    refused = subprocess.run([str(otelcol), "validate", f"--config={tmp_path / 'otelcol.yaml'}"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "groupbytrace" in refused.stderr, refused.stderr
+
+
 def test_prometheus_config_with_promtool(tmp_path, config):
     flags = config["services"]["prometheus"]["command"]
     assert {"--web.enable-otlp-receiver", "--web.enable-remote-write-receiver",
