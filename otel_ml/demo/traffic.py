@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from otel_ml.demo.data import DemoData
+from otel_ml.environment_variables import OTEL_ML_DEPLOY_TOKEN
 
 MAX_RATE = 1000.0
 """Requests per second the generator will not go above."""
@@ -77,6 +78,9 @@ def check_loopback(url: str) -> None:
         raise ValueError(f"the traffic generator only talks to loopback addresses; {host!r} is not one")
 
 
+NO_TOKEN_HINT = f"{OTEL_ML_DEPLOY_TOKEN} or {OTEL_ML_DEPLOY_TOKEN}_FILE to the service's deploy token"
+
+
 @dataclass
 class TrafficStats:
     """What the generator sent and what came back (read by the live console)."""
@@ -88,6 +92,8 @@ class TrafficStats:
     conversions: int = 0
     conversion_value: float = 0.0
     versions: collections.Counter[str] = field(default_factory=collections.Counter)
+    skipped: list[str] = field(default_factory=list)
+    """Why a phase's deploy was not sent (no deploy token), one line each."""
 
 
 class TrafficGenerator:
@@ -160,7 +166,12 @@ class TrafficGenerator:
 
     def _start(self, phase: Phase) -> None:
         self.stats.phase = phase.name
-        if phase.deploy is not None:
+        if phase.deploy is not None and not self.token:
+            self.stats.statuses["deploy skipped"] += 1
+            self.stats.skipped.append(
+                f"phase '{phase.name}' runs on the active version: {phase.deploy} not deployed, no deploy token "
+                f"(set {NO_TOKEN_HINT})")
+        elif phase.deploy is not None:
             status, body = self._post("/admin/deploy", {"version": phase.deploy, "fault_rate": phase.fault_rate},
                                       token=True)
             self.stats.statuses[f"deploy {status}"] += 1

@@ -8,7 +8,7 @@ import pytest
 from otel_ml import semconv
 from otel_ml.demo.data import load
 from otel_ml.demo.run import Stack
-from otel_ml.demo.traffic import MAX_RATE, Phase, TrafficGenerator, check_loopback, default_phases
+from otel_ml.demo.traffic import MAX_RATE, NO_TOKEN_HINT, Phase, TrafficGenerator, check_loopback, default_phases
 
 TOKEN = "t0ken-for-the-traffic-tests"
 
@@ -92,7 +92,17 @@ def test_a_bad_release_phase_deploys_the_faulty_version(served):
     assert sinks.value(semconv.ML_PREDICTIONS, ml__model__version="v2", error__type="TimeoutError") == stats.sent
 
 
-def test_without_the_token_the_deploy_is_refused(served):
+def test_without_the_token_the_deploy_is_skipped_and_said_why(served):
     stack, url, _, _ = served
     stats = TrafficGenerator(url, stack.data, rate=20, phases=[Phase("bad", 0.2, deploy="v2", fault_rate=1.0)]).run()
+    assert stats.statuses["deploy skipped"] == 1 and stack.deployment.active == "v1"
+    assert not [s for s in stats.statuses if str(s).startswith("deploy 4")]     # nothing sent to be refused
+    assert stats.skipped == [f"phase 'bad' runs on the active version: v2 not deployed, no deploy token (set "
+                             f"{NO_TOKEN_HINT})"]
+
+
+def test_a_wrong_token_is_refused(served):
+    stack, url, _, _ = served
+    stats = TrafficGenerator(url, stack.data, rate=20, token="not-the-deploy-token",
+                             phases=[Phase("bad", 0.2, deploy="v2", fault_rate=1.0)]).run()
     assert stats.statuses["deploy 401"] == 1 and stack.deployment.active == "v1"
