@@ -123,7 +123,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     (Also: the SDK's own metrics, which count the spans, log records and metric points it drops
     or fails to export, are turned on unless ``OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED`` is set;
     they count per batch. Its per-item counters, of spans started and live and of log records
-    created, are left out: three metric measurements per span, paid on the request thread.)
+    created, are left out: three metric measurements per span, paid on the request thread. An
+    unreachable collector is said once, with how to start one, instead of at every export:
+    :mod:`otel_ml._unreachable`.)
     export_interval_millis
         How often metrics are exported (``OTEL_METRIC_EXPORT_INTERVAL``). Default 10000, not the
         SDK's 60000: a worker killed without its exit hooks loses on average half an interval of
@@ -170,6 +172,11 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
                 otel_ml_logs.otlp_exporter(protocol, **exporter_args.get("logs", {})) if name == "otlp"
                 else otel_ml_logs.console_exporter() for name in exporters_for("logs")]))
             did_set = True
+        if did_set and any("otlp" in exporters_for(signal) for signal in ("traces", "metrics", "logs")):
+            from otel_ml._unreachable import say_once
+
+            say_once(endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+                     or ("http://localhost:4317" if protocol == GRPC else "http://localhost:4318"))
         if system_metrics if system_metrics is not None else env_flag(ev.OTEL_ML_SYSTEM_METRICS, True):
             _start_system_metrics()
         # a bounded exit, registered after the providers' own exit hooks so that it runs first

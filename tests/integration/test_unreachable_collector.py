@@ -6,6 +6,8 @@ import json
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,31 @@ def test_predictions_go_on(request, collector, protocol):
     # exports time out after 2 s and retry; a prediction that waited on one would take that long
     assert run["slowest_s"] < 0.5, run
     assert shutdown["shutdown_s"] < 60
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"], ids=["grpc", "http"])
+def test_serve_without_a_collector_says_so_once_and_how_to_start_one(dead_port, protocol, tmp_path):
+    """``otel-ml serve`` with nothing at the endpoint: one line naming it and the ways out, not one per export."""
+    port = servers.free_port()
+    service = servers.Process("otel-ml-serve", [sys.executable, "-m", "otel_ml.cli", "serve", "--port", str(port)],
+                              tmp_path, env={"OTEL_EXPORTER_OTLP_ENDPOINT": dead_port, "PATH": "/usr/bin:/bin",
+                                             "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+                                             "OTEL_METRIC_EXPORT_INTERVAL": "500", "OTEL_BSP_SCHEDULE_DELAY": "100"})
+    try:
+        service.wait_ready(lambda: servers.http_get(f"http://127.0.0.1:{port}/healthz"), timeout=60)
+        for _ in range(20):       # spans and log records to export too; answered or refused, they are not the point
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", b"{}", method="POST",
+                                             headers={"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request, timeout=10).close()
+            except OSError:
+                pass
+        servers.wait_for(lambda: "cannot reach the collector" in service.log(), 30, "the notice")
+        time.sleep(6)       # a dozen metric exports more
+    finally:
+        service.stop()
+    log = service.log()
+    assert log.count(f"otel-ml cannot reach the collector at {dead_port}") == 1, log
+    assert "OTEL_TRACES_EXPORTER=console" in log and "compose/" in log
+    assert "Transient error" not in log and "Failed to export" not in log, log
+    assert "held back since" not in log           # the repeat is every 10 minutes
