@@ -104,7 +104,6 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     otelcol, prometheus3 = tools.require("otelcol"), tools.require("prometheus3")
-    tools.require("victoria-metrics")        # rotel comes with the Python environment; the stack dir must exist
     tmp = tmp_path_factory.mktemp("compose-stack")
     ports = {name: servers.free_port() for name in ("grpc", "http", "health", "telemetry", "prometheus", "serve")}
     started: list = []
