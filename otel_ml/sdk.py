@@ -175,8 +175,7 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         if did_set and any("otlp" in exporters_for(signal) for signal in ("traces", "metrics", "logs")):
             from otel_ml._unreachable import say_once
 
-            say_once(endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-                     or ("http://localhost:4317" if protocol == GRPC else "http://localhost:4318"))
+            say_once(_collector_address(protocol, endpoint))
         if system_metrics if system_metrics is not None else env_flag(ev.OTEL_ML_SYSTEM_METRICS, True):
             _start_system_metrics()
         # a bounded exit, registered after the providers' own exit hooks so that it runs first
@@ -186,6 +185,25 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         _shutdown.install()
         _configured = _current(configured=did_set)
         return _configured
+
+
+def _collector_address(protocol: str, endpoint: str | None) -> str:
+    """Where the exporters send, as the unreachable-collector notice names it.
+
+    >>> _collector_address("grpc", None)
+    'http://localhost:4317'
+    >>> import os; os.environ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"] = "http://logs:4318/v1/logs"
+    >>> _collector_address("http/protobuf", None)
+    'http://localhost:4318 (logs: http://logs:4318/v1/logs)'
+    >>> del os.environ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"]
+    """
+    if endpoint:
+        return endpoint
+    address = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or (
+        "http://localhost:4317" if protocol == GRPC else "http://localhost:4318")
+    per_signal = [f"{signal}: {value}" for signal in ("traces", "metrics", "logs")
+                  if (value := os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "").strip())]
+    return f"{address} ({', '.join(per_signal)})" if per_signal else address
 
 
 def current_telemetry() -> Telemetry:

@@ -75,3 +75,44 @@ def test_serve_without_a_collector_says_so_once_and_how_to_start_one(dead_port, 
     assert "OTEL_TRACES_EXPORTER=console" in log and "compose/" in log
     assert "Transient error" not in log and "Failed to export" not in log, log
     assert "held back since" not in log           # the repeat is every 10 minutes
+
+
+@pytest.fixture
+def rejecting_collector():
+    """An OTLP/HTTP endpoint that answers every export with 400 Bad Request: reachable, and refusing."""
+    import http.server
+    import threading
+
+    class Reject(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the handler's API
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(400, "Bad Request")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Reject)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_collector_that_answers_with_an_error_is_reported_as_it_is(rejecting_collector, tmp_path):
+    """A 400 is not 'cannot reach': the SDK's own line, with the code, gets through and no notice is said."""
+    port = servers.free_port()
+    service = servers.Process("otel-ml-serve", [sys.executable, "-m", "otel_ml.cli", "serve", "--port", str(port)],
+                              tmp_path, env={"OTEL_EXPORTER_OTLP_ENDPOINT": rejecting_collector,
+                                             "PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                                             "OTEL_METRIC_EXPORT_INTERVAL": "500", "OTEL_BSP_SCHEDULE_DELAY": "100"})
+    try:
+        service.wait_ready(lambda: servers.http_get(f"http://127.0.0.1:{port}/healthz"), timeout=60)
+        servers.wait_for(lambda: "code: 400" in service.log(), 30, "the SDK's line for the 400")
+    finally:
+        service.stop()
+    log = service.log()
+    assert "Failed to export metrics batch code: 400" in log, log
+    assert "cannot reach the collector" not in log, log
