@@ -267,13 +267,14 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7, prometheu
 def traffic(*, url: str, scale: float = 1.0, rate: float = 40.0, seed: int = 7, rounds: int = 1) -> int:
     """Send the phased traffic to a running service (loopback only), ``rounds`` times."""
     from otel_ml.demo.data import load
-    from otel_ml.demo.traffic import NO_TOKEN_HINT, TrafficGenerator, default_phases
+    from otel_ml.demo.traffic import TrafficGenerator, default_phases, deploy_skipped
 
     data = load(seed)
     token = secret(OTEL_ML_DEPLOY_TOKEN)
     if not token:
-        print(f"traffic: no deploy token: the 'bad release' phase will not deploy v2, so no rollback follows "
-              f"(set {NO_TOKEN_HINT})", flush=True)
+        for phase in default_phases(scale):
+            if phase.deploy is not None:
+                print(f"traffic: {deploy_skipped(phase)}; so no rollback follows", flush=True)
     for n in range(rounds):
         generator = TrafficGenerator(url, data, phases=default_phases(scale), rate=rate, seed=seed + n,
                                      token=token,

@@ -81,6 +81,16 @@ def check_loopback(url: str) -> None:
 NO_TOKEN_HINT = f"{OTEL_ML_DEPLOY_TOKEN} or {OTEL_ML_DEPLOY_TOKEN}_FILE to the service's deploy token"
 
 
+def deploy_skipped(phase: Phase) -> str:
+    """What a phase that deploys does without a deploy token, in one line (the generator and the CLI say it).
+
+    >>> deploy_skipped(Phase("bad release", 10, deploy="v2"))[:72]
+    "phase 'bad release' runs on the active version: v2 not deployed, no depl"
+    """
+    return (f"phase '{phase.name}' runs on the active version: {phase.deploy} not deployed, no deploy token "
+            f"(set {NO_TOKEN_HINT})")
+
+
 @dataclass
 class TrafficStats:
     """What the generator sent and what came back (read by the live console)."""
@@ -168,9 +178,7 @@ class TrafficGenerator:
         self.stats.phase = phase.name
         if phase.deploy is not None and not self.token:
             self.stats.statuses["deploy skipped"] += 1
-            self.stats.skipped.append(
-                f"phase '{phase.name}' runs on the active version: {phase.deploy} not deployed, no deploy token "
-                f"(set {NO_TOKEN_HINT})")
+            self.stats.skipped.append(deploy_skipped(phase))
         elif phase.deploy is not None:
             status, body = self._post("/admin/deploy", {"version": phase.deploy, "fault_rate": phase.fault_rate},
                                       token=True)
