@@ -36,13 +36,11 @@ from opentelemetry import trace as trace_api
 
 from otel_ml import environment_variables as ev
 from otel_ml import logs as otel_ml_logs
+from otel_ml._exporters import GRPC, HTTP, collector_address, exporter_args, exporters_for
 from otel_ml._log_queue import flush_all as flush_prediction_logs
 from otel_ml.config import env_flag
 
 _logger = logging.getLogger(__name__)
-
-GRPC = "grpc"
-HTTP = "http/protobuf"
 
 SYSTEM_METRICS: dict[str, list[str] | None] = {
     "process.cpu.time": ["user", "system"],
@@ -153,29 +151,29 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         protocol = (protocol or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "").strip() or HTTP).lower()
         if protocol not in (GRPC, HTTP):
             raise ValueError(f"protocol must be 'grpc' or 'http/protobuf', got {protocol!r}.")
-        exporter_args = _exporter_args(protocol, endpoint, headers, timeout)
+        per_signal = exporter_args(protocol, endpoint, headers, timeout)
         # the SDK counts what it drops or fails to export only when asked: ask, unless told not to
         os.environ.setdefault(SDK_INTERNAL_METRICS, "true")
         did_set = False
         if traces and _unset(trace_api.get_tracer_provider(), trace_api.ProxyTracerProvider):
-            tracer_provider = _tracer_provider(resource, protocol, exporter_args)
+            tracer_provider = _tracer_provider(resource, protocol, per_signal)
             for processor in span_processors:
                 tracer_provider.add_span_processor(processor)
             trace_api.set_tracer_provider(tracer_provider)
             did_set = True
         if metrics and _unset(metrics_api.get_meter_provider(), _proxy_meter_provider_type()):
-            metrics_api.set_meter_provider(_meter_provider(resource, protocol, exporter_args, export_interval_millis,
+            metrics_api.set_meter_provider(_meter_provider(resource, protocol, per_signal, export_interval_millis,
                                                                   metric_readers))
             did_set = True
         if logs and not otel_ml_logs.global_provider_is_set():
             otel_ml_logs.set_global_provider(otel_ml_logs.sdk_logger_provider(resource, [
-                otel_ml_logs.otlp_exporter(protocol, **exporter_args.get("logs", {})) if name == "otlp"
+                otel_ml_logs.otlp_exporter(protocol, **per_signal.get("logs", {})) if name == "otlp"
                 else otel_ml_logs.console_exporter() for name in exporters_for("logs")]))
             did_set = True
         if did_set and any("otlp" in exporters_for(signal) for signal in ("traces", "metrics", "logs")):
             from otel_ml._unreachable import say_once
 
-            say_once(_collector_address(protocol, endpoint))
+            say_once(collector_address(protocol, endpoint))
         if system_metrics if system_metrics is not None else env_flag(ev.OTEL_ML_SYSTEM_METRICS, True):
             _start_system_metrics()
         # a bounded exit, registered after the providers' own exit hooks so that it runs first
@@ -185,25 +183,6 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         _shutdown.install()
         _configured = _current(configured=did_set)
         return _configured
-
-
-def _collector_address(protocol: str, endpoint: str | None) -> str:
-    """Where the exporters send, as the unreachable-collector notice names it.
-
-    >>> _collector_address("grpc", None)
-    'http://localhost:4317'
-    >>> import os; os.environ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"] = "http://logs:4318/v1/logs"
-    >>> _collector_address("http/protobuf", None)
-    'http://localhost:4318 (logs: http://logs:4318/v1/logs)'
-    >>> del os.environ["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"]
-    """
-    if endpoint:
-        return endpoint
-    address = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or (
-        "http://localhost:4317" if protocol == GRPC else "http://localhost:4318")
-    per_signal = [f"{signal}: {value}" for signal in ("traces", "metrics", "logs")
-                  if (value := os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "").strip())]
-    return f"{address} ({', '.join(per_signal)})" if per_signal else address
 
 
 def current_telemetry() -> Telemetry:
@@ -227,58 +206,6 @@ def _proxy_meter_provider_type() -> type:
     from opentelemetry.metrics._internal import _ProxyMeterProvider
 
     return _ProxyMeterProvider
-
-
-def _exporter_args(protocol: str, endpoint: str | None, headers: Mapping[str, str] | str | None,
-                   timeout: float | None) -> dict[str, dict[str, Any]]:
-    common: dict[str, Any] = {}
-    if headers is not None:
-        common["headers"] = _parse_headers(headers) if isinstance(headers, str) else dict(headers)
-    if timeout is not None:
-        common["timeout"] = timeout
-    args = {signal: dict(common) for signal in ("traces", "metrics", "logs")}
-    if endpoint:
-        for signal in args:
-            args[signal]["endpoint"] = endpoint if protocol == GRPC else f"{endpoint.rstrip('/')}/v1/{signal}"
-            if protocol == GRPC:
-                args[signal]["insecure"] = endpoint.startswith("http://")
-    return args
-
-
-def _parse_headers(raw: str) -> dict[str, str]:
-    """``k=v,k2=v2`` with percent-encoded values, as ``OTEL_EXPORTER_OTLP_HEADERS``.
-
-    >>> _parse_headers("authorization=Bearer%20abc, x-tenant=ml")
-    {'authorization': 'Bearer abc', 'x-tenant': 'ml'}
-    """
-    from urllib.parse import unquote
-
-    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
-    return {key.strip().lower(): unquote(value.strip()) for key, value in pairs}
-
-
-EXPORTERS = ("otlp", "console", "none")
-
-
-def exporters_for(signal: str) -> list[str]:
-    """``OTEL_{TRACES,METRICS,LOGS}_EXPORTER``: a comma-separated list of ``otlp`` (the default),
-    ``console`` (to stdout, to watch telemetry in a terminal) and ``none``.
-
-    >>> import os
-    >>> os.environ["OTEL_TRACES_EXPORTER"] = "console, none"
-    >>> exporters_for("traces")
-    ['console']
-    >>> del os.environ["OTEL_TRACES_EXPORTER"]
-    >>> exporters_for("traces")
-    ['otlp']
-    """
-    variable = f"OTEL_{signal.upper()}_EXPORTER"
-    raw = os.environ.get(variable, "").strip().lower()
-    names = [n.strip() for n in raw.split(",") if n.strip()] or ["otlp"]
-    unknown = [n for n in names if n not in EXPORTERS]
-    if unknown:
-        raise ValueError(f"{variable} must be a comma-separated list of {', '.join(EXPORTERS)}, got {raw!r}.")
-    return [n for n in names if n != "none"]
 
 
 def _tracer_provider(resource: Any, protocol: str, args: dict[str, dict[str, Any]]) -> Any:
