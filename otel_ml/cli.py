@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seconds the live figures and alerts look back (default 10)")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--no-live", action="store_true", help="print events and status lines instead of redrawing")
+    demo.add_argument("--report", default="otel-ml-report.html", metavar="FILE",
+                      help="the HTML report written at the end (default otel-ml-report.html; '' for none)")
     serve = sub.add_parser("serve", help="run the demo model service alone, exporting over OTLP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -53,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     reference.add_argument("--check-every", type=_positive(int), default=None)
     reference.add_argument("--samples-between-false-alarms", type=_positive(float), default=None,
                            help="the calibrated false-alarm rate: one alarm per this many unchanged samples")
+    from otel_ml.report import command as report_command
+
+    report = sub.add_parser(
+        "report", help="write one self-contained HTML report of a model from Prometheus, Mimir or VictoriaMetrics",
+        description="Read a model's telemetry over a time range from a Prometheus-compatible query API and write "
+                    "one HTML file: performance, latency over time, predictions and confidence, accuracy, drift "
+                    "per feature and the alerts that fired.")
+    report_command.add_arguments(report)
     sub.add_parser("names", help="print every metric with its Prometheus name")
     return parser
 
@@ -63,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         from otel_ml.demo.run import demo as run_demo
 
         return run_demo(scale=args.scale, rate=args.rate, seed=args.seed, window=args.window,
-                        live=False if args.no_live else None)
+                        live=False if args.no_live else None, report=args.report or None)
     if args.command == "serve":
         from otel_ml.demo.run import serve as run_serve
 
@@ -74,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_traffic(url=args.url, scale=args.scale, rate=args.rate, seed=args.seed, rounds=args.rounds)
     if args.command == "reference":
         return fit_reference(args)
+    if args.command == "report":
+        from otel_ml.report import command as report_command
+
+        return report_command.run(args)
     from otel_ml import semconv
 
     for name in semconv.ALL_METRICS:

@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +14,14 @@ pytestmark = pytest.mark.slow        # whole demo runs: about a minute on 2 core
 
 
 @pytest.fixture(scope="module")
-def summary() -> str:
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def summary(run_dir: Path) -> str:
     out = subprocess.run([sys.executable, "-m", "otel_ml.cli", "demo", "--scale", "0.4", "--rate", "50", "--no-live"],
-                         capture_output=True, text=True, timeout=180, env={"PATH": "/usr/bin:/bin"})
+                         capture_output=True, text=True, timeout=180, env={"PATH": "/usr/bin:/bin"}, cwd=run_dir)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr, out.stderr[-3000:]
     return out.stdout
@@ -71,15 +77,40 @@ def test_conversions(summary):
     assert int(business.split()[0]) > 0 and float(business.split("value ")[1].replace(",", "")) > 0
 
 
-def test_the_live_dashboard_draws_every_section():
+def test_the_demo_says_where_its_service_and_report_are_and_what_to_do_next(summary, run_dir):
+    service = re.search(r"the model service is on (http://127\.0\.0\.1:\d+)", summary)
+    assert service and f"was on {service.group(1)}" in summary
+    report = Path(line(summary, "report").split()[0])
+    assert report == run_dir / "otel-ml-report.html" and report.stat().st_size > 10_000
+    assert "grafana-lgtm.sh" in summary and "opentelemetry-instrument" in summary
+
+
+def test_the_demo_s_report_holds_its_story_and_opens_in_a_browser(summary, run_dir):
+    from tests.browser import open_report
+
+    page = (run_dir / "otel-ml-report.html").read_text()
+    total = int(line(summary, "requests").split()[0])
+    shown = int(re.search(r"<b[^>]*>([\d,]+)</b><span>predictions", page).group(1).replace(",", ""))
+    assert 0.9 * total <= shown <= total                   # the 4xx never reach the model, the rest are counted
+    assert "MLHighErrorRate" in page and "critical" in page
+    assert re.search(r"mean_texture</td><td>ks</td>.*?drifted", page)
+    opened = open_report(run_dir / "otel-ml-report.html")
+    assert [e for e in opened.console if e["level"] in ("SEVERE", "WARNING")] == []
+    assert opened.plots and all(n > 0 for n in opened.plots.values()), opened.plots
+    assert opened.title == "otel-ml report: breast-cancer"
+
+
+def test_the_live_dashboard_draws_every_section(tmp_path):
     from otel_ml.demo.run import demo
 
     out = io.StringIO()
-    assert demo(scale=0.15, rate=60, live=True, out=out) == 0
+    assert demo(scale=0.15, rate=60, live=True, out=out, report=str(tmp_path / "r.html")) == 0
     frames = out.getvalue().split("\x1b[H\x1b[2J")
     assert len(frames) >= 5
     last = frames[-1]
-    for heading in ("Performance (last 10 s)", "Predictions (last 10 s)", "Accuracy from feedback",
-                    "Drift (KS against the reference", "Alerts firing", "Recent events", "== otel-ml demo summary"):
+    for heading in ("Last 10 s:", "Predictions", "confidence mean", "Drift (KS, latest check)", "Alerts firing",
+                    "Recent events", "== otel-ml demo summary"):
         assert heading in last
     assert re.search(r"mean_texture\s+D=[\d.]+\s+p=", last)
+    view = last.split("\n\n== otel-ml demo summary")[0].split("\n")
+    assert len(view) <= 23 and max(map(len, view)) <= 79

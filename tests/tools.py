@@ -40,3 +40,16 @@ def require_grammars() -> Path:
     if not (GRAMMARS / "node_modules" / "@grafana" / "lezer-logql").exists() or shutil.which("node") is None:
         missing("npm packages missing: (cd tests/grammars && npm ci)")
     return GRAMMARS / "parse.mjs"
+
+
+def require_browser() -> tuple[str, str]:
+    """Debian's headless Chromium and its WebDriver (``apt-get install chromium chromium-driver``)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if browser is None or driver is None:
+        missing("Chromium missing: apt-get install chromium chromium-driver")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing("selenium missing: pip install -c constraints.txt -e '.[dev]'")
+    return str(browser), str(driver)

@@ -12,6 +12,7 @@ with a bearer token to the service's ``/admin/rollback``, with the alert's label
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from otel_ml import semconv
 from otel_ml.alerts import RULES_BY_NAME
 from otel_ml.demo.observe import MetricHistory, RequestWindow
+from otel_ml.report.source import FiredAlert
 
 P = semconv
 
@@ -137,3 +139,33 @@ class AlertEvaluator:
 
     def firing(self) -> list[tuple[DemoAlert, AlertState]]:
         return [(rule, self.states[rule.name]) for rule in RULES if self.states[rule.name].firing]
+
+
+class AlertLog:
+    """The episodes of every rule, for the demo's report: :meth:`record` each transition."""
+
+    def __init__(self) -> None:
+        self._episodes: dict[str, list[list[float]]] = {}
+        self._rules: dict[str, tuple[str, dict[str, str]]] = {}
+
+    def record(self, rule: DemoAlert, state: AlertState, firing: bool, at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        episodes = self._episodes.setdefault(rule.name, [])
+        if firing:
+            episodes.append([at, float("nan")])
+            labels = {k: v for k, v in state.labels.items() if k not in ("alertname", "severity")}
+            self._rules[rule.name] = (rule.severity, labels)
+        elif episodes and math.isnan(episodes[-1][1]):
+            episodes[-1][1] = at
+
+    def fired(self, now: float | None = None) -> list[FiredAlert]:
+        """One :class:`FiredAlert` per rule that fired; an episode still open ends ``now``."""
+        now = time.time() if now is None else now
+        fired = []
+        for name, episodes in self._episodes.items():
+            if not episodes:
+                continue
+            severity, labels = self._rules[name]
+            last = now if math.isnan(episodes[-1][1]) else episodes[-1][1]
+            fired.append(FiredAlert(name, severity, labels, episodes[0][0], last, len(episodes)))
+        return sorted(fired, key=lambda a: (a.first, a.name))

@@ -65,29 +65,63 @@ def drift(metrics: MetricHistory) -> list[tuple[str, float, float, bool]]:
     return [(name, ks[name], p_values.get(name, float("nan")), detected.get(name, False)) for name in sorted(ks)]
 
 
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "~"
+
+
 def dashboard(*, title: str, phase: str, elapsed: float, version: str, requests: RequestWindow,
-              metrics: MetricHistory, window: float, alerts: list[tuple[Any, Any]], events: list[str]) -> str:
-    lines = [f"{title}   phase: {phase}   {elapsed:5.1f} s   serving: {version}", ""]
-    lines.append(f"Performance (last {window:g} s)")
-    lines.append("  " + performance(requests.summary(seconds=window)))
-    counts = predictions(metrics, window)
-    total = sum(counts.values()) or 1.0
-    lines.append(f"Predictions (last {window:g} s)")
-    lines += [f"  {key:22} {_bar(n / total)} {n:6.0f}" for key, n in sorted(counts.items())]
+              metrics: MetricHistory, window: float, alerts: list[tuple[Any, Any]], events: list[str],
+              width: int = 80, height: int = 24) -> str:
+    """The live view, at most ``height - 1`` lines of at most ``width - 1`` characters (80x24 by default):
+    the busiest labels, the drifted features first, and as many recent events as fit."""
+    s = requests.summary(seconds=window)
+    lines = [f"{title}  phase: {phase}  {elapsed:5.1f} s  serving: {version}",
+             f"Last {window:g} s: {s.total} requests, {s.success_rate:.1%} ok (4xx {s.client_errors}, "
+             f"5xx {s.server_errors})",
+             f"  latency avg {s.avg_ms:.2f} ms  p95 {s.p95_ms:.2f} ms  p99 {s.p99_ms:.2f} ms  max {s.max_ms:.2f} ms"]
+    counts = sorted(predictions(metrics, window).items(), key=lambda kv: (-kv[1], kv[0]))
+    total = sum(n for _, n in counts) or 1.0
+    lines.append("Predictions" + (f" (top 3 of {len(counts)})" if len(counts) > 3 else ""))
+    lines += [f"  {key[:22]:22} {_bar(n / total)} {n:6.0f}" for key, n in counts[:3]]
     mean, low = confidence(metrics, window)
-    lines.append(f"  confidence mean {mean:.3f}   below 0.7: {low:.1%}")
     acc, seen = accuracy(metrics, window)
-    lines.append(f"Accuracy from feedback (last {window:g} s): "
-                 + (f"{acc:.1%} over {seen:.0f} outcomes" if seen else "no feedback yet"))
-    lines.append("Drift (KS against the reference, latest check)")
-    rows = drift(metrics)
-    lines += [f"  {name:24} D={stat:.3f}  p={p:.2g}  {'DRIFT' if hit else 'ok'}" for name, stat, p, hit in rows]
-    if not rows:
-        lines.append("  (first check after the window fills)")
-    lines.append("Alerts firing")
-    lines += [f"  [{rule.severity}] {rule.name}: {state.detail}" for rule, state in alerts] or ["  none"]
-    lines.append("Recent events")
-    lines += [f"  {e}" for e in events[-6:]]
+    lines.append(f"  confidence mean {mean:.3f}, below 0.7: {low:.1%}; accuracy "
+                 + (f"{acc:.1%} of {seen:.0f} outcomes" if seen else "(no feedback yet)"))
+    rows = sorted(drift(metrics), key=lambda r: (not r[3], r[0]))
+    drifted = sum(1 for r in rows if r[3])
+    lines.append(f"Drift (KS, latest check): {drifted} of {len(rows)} features drifted" if rows
+                 else "Drift: first check after the window fills")
+    cells = [f"{'DRIFT' if hit else 'ok':5} {name[:17]:17} D={stat:.2f} p={p:<7.1g}" for name, stat, p, hit in rows]
+    per_line = max(1, (width - 3) // 39)
+    shown = cells[:3 * per_line]
+    lines += ["  " + " ".join(shown[i:i + per_line]) for i in range(0, len(shown), per_line)]
+    lines.append("Alerts firing" + ("" if alerts else ": none"))
+    lines += [f"  [{rule.severity}] {rule.name}: {state.detail}" for rule, state in alerts[:3]]
+    if len(alerts) > 3:
+        lines.append(f"  and {len(alerts) - 3} more")
+    room = height - 1 - len(lines) - 1
+    if room > 0:
+        lines.append("Recent events")
+        lines += [f"  {e}" for e in events[-room:]]
+    return "\n".join(_fit(line.rstrip(), width - 1) for line in lines[:height - 1])
+
+
+def next_steps(*, url: str, report: str | None, exporting: bool) -> str:
+    """What to do after the demo (the report, the dashboards, the service, your own app), in 80 columns."""
+    lines = ["", "== next =="]
+    if report:
+        lines.append(f"report      {report}  (open it in a browser)")
+    lines += [f"service     was on {url} while the demo ran;",
+              "            `otel-ml serve` runs it alone, `otel-ml traffic` sends it traffic"]
+    if exporting:
+        lines.append("dashboards  in your Grafana: the telemetry went to OTEL_EXPORTER_OTLP_ENDPOINT")
+    else:
+        lines += ["dashboards  Grafana, Prometheus, Tempo and Loki in one container:",
+                  "            bash scripts/grafana-lgtm.sh, then",
+                  "            OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 otel-ml demo"]
+    lines += ["your model  one line: FlaskModelInstrumentor.instrument_app(app, monitor)",
+              "            no code:  opentelemetry-instrument python app.py",
+              "            how: docs/usage.md"]
     return "\n".join(lines)
 
 

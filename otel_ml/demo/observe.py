@@ -91,16 +91,16 @@ class MetricHistory:
         self._lock = threading.Lock()
 
     def collect(self, now: float | None = None) -> None:
-        data = self.reader.get_metrics_data()
-        points: dict[Key, Any] = {}
-        for rm in (data.resource_metrics if data else ()):
-            for sm in rm.scope_metrics:
-                for metric in sm.metrics:
-                    for point in metric.data.data_points:
-                        key = (metric.name, tuple(sorted((point.attributes or {}).items())))
-                        points[key] = point
+        from otel_ml.report.snapshots import points
+
+        found: dict[Key, Any] = points(self.reader.get_metrics_data())
         with self._lock:
-            self._snapshots.append((time.time() if now is None else now, points))
+            self._snapshots.append((time.time() if now is None else now, found))
+
+    def snapshots(self) -> list[tuple[float, dict[Key, Any]]]:
+        """Every snapshot kept, oldest first: ``(unix time, {(name, sorted attributes): point})``."""
+        with self._lock:
+            return list(self._snapshots)
 
     def latest(self, name: str,
                where: Callable[[dict[str, Any]], bool] = lambda a: True) -> list[tuple[dict[str, Any], Any]]:

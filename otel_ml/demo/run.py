@@ -130,12 +130,16 @@ def _providers(requests: Any, reader: Any) -> tuple[Any, Any, Any, Any]:
         logs.sdk_logger_provider(resource), None
 
 
+REPORT_PATH = "otel-ml-report.html"
+
+
 def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float = 10.0, live: bool | None = None,
-         out: TextIO = sys.stdout) -> int:
+         report: str | None = REPORT_PATH, out: TextIO = sys.stdout) -> int:
+    """Run the demo; at its end write the HTML report to ``report`` (``None``: none) and say what to do next."""
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
     from otel_ml.demo import console
-    from otel_ml.demo.alerts import AlertEvaluator, Evaluation
+    from otel_ml.demo.alerts import AlertEvaluator, AlertLog, Evaluation
     from otel_ml.demo.observe import MetricHistory, RequestWindow
     from otel_ml.demo.traffic import TrafficGenerator, default_phases
 
@@ -145,14 +149,18 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     deploy_token = secret(OTEL_ML_DEPLOY_TOKEN) or secrets.token_urlsafe(24)     # never the rollback token
     requests, reader = RequestWindow(), InMemoryMetricReader()
     tracer_provider, meter_provider, logger_provider, telemetry = _providers(requests, reader)
-    metrics = MetricHistory(reader)
+    phases = default_phases(scale)
+    metrics = MetricHistory(reader, keep=int(min(3600, sum(p.seconds for p in phases) + 120)))
     print("otel-ml demo: training the models on scikit-learn's breast-cancer data"
           + (f"; exporting to {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']}" if telemetry else ""), file=out, flush=True)
     stack = Stack(seed=seed, token=token, deploy_token=deploy_token, tracer_provider=tracer_provider,
                   meter_provider=meter_provider,
                   logger_provider=logger_provider)
     url = stack.start()
-    started = time.monotonic()
+    print(f"otel-ml demo: the model service is on {url} (POST /predict, GET /docs) while the demo runs",
+          file=out, flush=True)
+    started, started_at = time.monotonic(), time.time()
+    alert_log = AlertLog()
     events: list[str] = []
     rollbacks: list[str] = []
     fired: dict[str, tuple[str, int]] = {}
@@ -171,6 +179,7 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
               + (f": deploy {phase.deploy} with fault rate {phase.fault_rate:g}" if phase.deploy else ""))
 
     def notify(rule: Any, state: Any, firing: bool) -> None:
+        alert_log.record(rule, state, firing)
         if firing:
             fired[rule.name] = (rule.severity, fired.get(rule.name, (rule.severity, 0))[1] + 1)
         event(f"ALERT {'firing' if firing else 'resolved'}: {rule.name} [{rule.severity}] {state.detail}")
@@ -189,7 +198,7 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
             else:
                 event(f"webhook answered {status}: {body}")
 
-    generator = TrafficGenerator(url, stack.data, phases=default_phases(scale), rate=rate, token=deploy_token,
+    generator = TrafficGenerator(url, stack.data, phases=phases, rate=rate, token=deploy_token,
                                  seed=seed,
                                  on_phase=on_phase)
     stop = threading.Event()
@@ -224,9 +233,29 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     print("\n" + console.summary(seconds=time.monotonic() - started, model=MODEL_NAME, requests=requests,
                                  metrics=metrics, fired=fired, rollbacks=rollbacks, ever_drifted=ever_drifted),
           file=out, flush=True)
+    written = _write_report(report, metrics, alert_log, started_at, out)
+    print(console.next_steps(url=url, report=written, exporting=telemetry is not None), file=out, flush=True)
     if telemetry is not None:
         telemetry.force_flush()
     return 0
+
+
+def _write_report(path: str | None, metrics: Any, alert_log: Any, started_at: float, out: TextIO) -> str | None:
+    """The demo's report, from its own metric snapshots; the absolute path written, or ``None``."""
+    if not path:
+        return None
+    from otel_ml.report import write_report
+    from otel_ml.report.snapshots import SnapshotSource
+
+    end = time.time()
+    try:
+        write_report(SnapshotSource(metrics.snapshots(), alert_log.fired(end)), MODEL_NAME, start=started_at,
+                     end=end, path=path, step=max(1.0, (end - started_at) / 120),
+                     description="the demo's in-process metrics")
+    except OSError as error:
+        print(f"otel-ml demo: could not write the report to {path}: {error}", file=out, flush=True)
+        return None
+    return os.path.abspath(path)
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7, prometheus_port: int | None = None) -> int:
