@@ -58,6 +58,14 @@ def _utc(t: float) -> str:
     return f'<time datetime="{iso}">{time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))} UTC</time>'
 
 
+def _length(seconds: float) -> str:
+    """``45 s``, ``12.5 min``, ``6 h``, ``2.5 d``."""
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
 def _card(value: str, label: str, css: str = "") -> str:
     return f'<div class="card"><b class="{css}">{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
 
@@ -158,8 +166,8 @@ def render(report: Report) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<header><h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{_utc(r.start)} to {_utc(r.end)} ({r.seconds / 60:.3g} min, one point every '
-        f"{r.step:g} s) · from {html.escape(r.source)} · generated {_utc(r.generated_at)}</p></header>",
+        f'<p class="meta">{_utc(r.start)} to {_utc(r.end)} ({_length(r.seconds)}, one point every '
+        f"{_length(r.step)}) · from {html.escape(r.source)} · generated {_utc(r.generated_at)}</p></header>",
         "<section><h2>Summary</h2>", _summary(r), "</section>",
         "<section><h2>Performance</h2>", _performance(r), "</section>",
         "<section><h2>Predictions, confidence and accuracy</h2>", _model(r), "</section>",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -96,9 +97,9 @@ def roll_back(url: str, version: str) -> dict:
 
 
 class Stack:
-    def __init__(self, prometheus, collector_health, tempo, loki, generator):
+    def __init__(self, prometheus, collector_health, tempo, loki, generator, started):
         self.prometheus, self.collector_health, self.tempo, self.loki = prometheus, collector_health, tempo, loki
-        self.generator = generator
+        self.generator, self.started = generator, started
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,7 @@ def stack(tmp_path_factory):
                "OTEL_METRIC_EXPORT_INTERVAL": "1000",
                "OTEL_ML_ROLLBACK_TOKEN": TOKEN, "OTEL_ML_DEPLOY_TOKEN": DEPLOY_TOKEN}
         url = f"http://127.0.0.1:{ports['serve']}"
+        started_at = time.time()
         service = servers.Process("otel-ml-serve", [sys.executable, "-m", "otel_ml.cli", "serve", "--port",
                                                     str(ports["serve"])], tmp, env=env)
         started.append(service)
@@ -149,7 +151,7 @@ def stack(tmp_path_factory):
         rolled_back = roll_back(url, "v2")        # what Grafana's contact point would send (Grafana is not run)
         assert rolled_back == {"from": "v2", "to": "v1", "alert": "MLHighErrorRate"}, rolled_back
         time.sleep(10)
-        yield Stack(servers.PromQL(base), health, tempo_sink, loki, generator)
+        yield Stack(servers.PromQL(base), health, tempo_sink, loki, generator, started_at)
         stop.set()
         traffic.join(15)
     finally:
@@ -221,3 +223,47 @@ def test_prediction_traces_and_logs_pass_through_the_collector(stack):
     assert records, "no log record reached the Loki exporter"
     span_ids = {s.trace_id for s in spans}
     assert any(r.trace_id in span_ids for r in records), "no log record carries a prediction's trace id"
+
+
+def test_the_report_from_prometheus_holds_what_prometheus_holds_and_opens_in_a_browser(stack, tmp_path):
+    """``otel-ml report`` against this Prometheus 3, fed by the demo service through the collector."""
+    import os
+    import shutil
+
+    from otel_ml.report import build
+    from otel_ml.report.prometheus import PrometheusSource
+    from tests.browser import open_report
+
+    firing = stack.prometheus.wait_for('ALERTS{alertstate="firing"}', timeout=150)
+    end = time.time()
+    out = tmp_path / "report.html"
+    done = subprocess.run([sys.executable, "-m", "otel_ml.cli", "report", "--prometheus", stack.prometheus.base_url,
+                           "--model", "breast-cancer", "--start", f"{stack.started:.3f}", "--end", f"{end:.3f}",
+                           "--sample-interval", "1s", "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith(f"wrote {out}"), done.stdout + done.stderr
+    report = build(PrometheusSource(stack.prometheus.base_url, sample_interval=1), "breast-cancer", stack.started, end)
+
+    def final(expr: str) -> float:
+        return sum(float(r["value"][1]) for r in stack.prometheus.query(expr, at=end))
+
+    # the counters' final values hold every prediction since the service started; increase() over the
+    # range misses at most the first export's worth (about 1 s of 40/s) of each series
+    counted = final(f"sum({PREDICTIONS})")
+    assert 0.97 * counted - 50 <= report.predictions <= 1.01 * counted, (report.predictions, counted)
+    failed = final(f'sum({PREDICTIONS}{{{semconv.prometheus_label(semconv.ML_PREDICTION_STATUS)}="error"}})')
+    assert failed > 0 and abs(report.errors - failed) <= 0.05 * failed + 5, (report.errors, failed)
+    assert set(report.by_version) == {"v1", "v2"}
+    assert 0.6 < report.accuracy < 1.0 and report.outcomes > 100
+    assert 0 < report.latency_quantile(0.5) <= report.latency_quantile(0.99) < 1.0
+    drifted = {d.feature for d in report.drift if d.drifted_in_range and not d.feature.startswith("(")}
+    assert drifted == {"mean_texture", "mean_smoothness"}, report.drift
+    texture = next(d for d in report.drift if d.feature == "mean_texture")
+    assert texture.fleet_psi > 0.2 and texture.method == "ks" and texture.p_value < 0.01
+    assert {r["metric"]["alertname"] for r in firing} <= {a.name for a in report.alerts}
+    assert all(a.severity in ("warning", "critical") and a.first <= a.last for a in report.alerts)
+
+    opened = open_report(out, screenshot=tmp_path / "report.png")
+    assert [e for e in opened.console if e["level"] in ("SEVERE", "WARNING")] == [], opened.console
+    assert opened.plots and all(n > 0 for n in opened.plots.values()), opened.plots
+    if os.environ.get("REPORT_SCREENSHOT"):        # how docs/images/report.png is made
+        shutil.copy(tmp_path / "report.png", os.environ["REPORT_SCREENSHOT"])
