@@ -5,9 +5,9 @@
 
 Sources: ``model/registry.yaml`` (every telemetry name), ``otel_ml/alerts.py`` (alert rules), and
 this package (dashboards, recording rules, promtool scenarios, routing). Generated:
-``otel_ml/semconv.py``, the README's tables, ``grafana/dashboards/*.json``, the Grafana and
-Prometheus alert rules, the recording rules, both promtool tests, both routing configs and the
-Grafana datasources.
+``otel_ml/semconv.py``, the README's tables, ``grafana/dashboards/*.json`` and their importable
+copies (``grafana/importable``), the Grafana and Prometheus alert rules, the recording rules, both
+promtool tests, both routing configs and the Grafana datasources.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def _derived(reload: bool) -> dict[Path, Callable[[], str]]:
 
     files: dict[Path, Callable[[], str]] = {
         grafana / "dashboards" / name: dashboard(build) for name, build in dashboards.DASHBOARDS.items()}
+    files.update({grafana / "importable" / name: dashboard(lambda build=build: dashboards.importable(build()))
+                  for name, build in dashboards.DASHBOARDS.items()})
     files.update({
         grafana / "provisioning" / "alerting" / "rules.yaml": lambda: _yaml(rules_header, alerts.grafana_alert_rules()),
         grafana / "rules" / "alerts.yml": lambda: _yaml(rules_header, alerts.prometheus_rule_file()),

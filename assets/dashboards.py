@@ -365,3 +365,32 @@ def logs_and_traces() -> Json:
 
 DASHBOARDS = {"overview.json": overview, "drift.json": drift, "performance.json": performance,
               "logs-traces.json": logs_and_traces}
+
+
+INPUTS = {"prometheus": ("DS_PROMETHEUS", "Prometheus", "Prometheus, Mimir or VictoriaMetrics with otel-ml's metrics"),
+          "loki": ("DS_LOKI", "Loki", "Loki with otel-ml's prediction log records"),
+          "tempo": ("DS_TEMPO", "Tempo", "Tempo with otel-ml's prediction spans")}
+"""Datasource type: the import input that replaces its fixed uid, its label and description."""
+
+
+def importable(model: Json) -> Json:
+    """A copy for Grafana's *Import dashboard*: every fixed datasource uid becomes ``${DS_...}``,
+    declared in ``__inputs``, so the importer picks their own datasources, whatever their uids."""
+    used: set[str] = set()
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"type", "uid"} and node["type"] in INPUTS:
+                used.add(node["type"])
+                return {"type": node["type"], "uid": "${" + INPUTS[node["type"]][0] + "}"}
+            return {key: swap(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [swap(value) for value in node]
+        return node
+
+    body = swap(model)
+    inputs = [{"name": INPUTS[t][0], "label": INPUTS[t][1], "description": INPUTS[t][2], "type": "datasource",
+               "pluginId": t, "pluginName": INPUTS[t][1]} for t in sorted(used)]
+    requires = [{"type": "grafana", "id": "grafana", "name": "Grafana", "version": "11.0.0"},
+                *({"type": "datasource", "id": t, "name": INPUTS[t][1], "version": "1.0.0"} for t in sorted(used))]
+    return {"__inputs": inputs, "__requires": requires, **body, "id": None}
