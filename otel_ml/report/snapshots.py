@@ -9,14 +9,15 @@ before the time asked.
 
 >>> from opentelemetry.sdk.metrics import MeterProvider
 >>> from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+>>> from otel_ml.semconv import ML_MODEL_NAME, ML_PREDICTION_LABEL, ML_PREDICTIONS
 >>> reader = InMemoryMetricReader()
->>> counter = MeterProvider(metric_readers=[reader]).get_meter("doc").create_counter("ml.predictions")
+>>> counter = MeterProvider(metric_readers=[reader]).get_meter("doc").create_counter(ML_PREDICTIONS)
 >>> snapshots = []
 >>> for t, n in ((100.0, 3), (110.0, 5), (120.0, 2)):
-...     counter.add(n, {"ml.model.name": "m", "ml.prediction.label": "yes" if n > 2 else "no"})
+...     counter.add(n, {ML_MODEL_NAME: "m", ML_PREDICTION_LABEL: "yes" if n > 2 else "no"})
 ...     snapshots.append((t, points(reader.get_metrics_data())))
 >>> source = SnapshotSource(snapshots)
->>> source.totals("ml.predictions", ("ml.prediction.label",), {"ml.model.name": "m"}, 100.0, 120.0)
+>>> source.totals(ML_PREDICTIONS, (ML_PREDICTION_LABEL,), {ML_MODEL_NAME: "m"}, 100.0, 120.0)
 {('yes',): 5.0, ('no',): 2.0}
 """
 
