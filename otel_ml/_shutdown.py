@@ -28,6 +28,8 @@ _logger = logging.getLogger("otel_ml")
 _installed = False
 _exiting = False
 """Set once the bounded shutdown has begun: a later SIGTERM changes nothing."""
+_shut_down: set[int] = set()
+"""``id()`` of the providers already shut down (by :func:`mark_shut_down`): the exit hook skips them."""
 DEFAULT_TIMEOUT = 5.0
 _NOUNS = {"traces": "spans", "logs": "log records", "metrics": "metric points"}
 
@@ -100,6 +102,16 @@ def global_providers() -> list[tuple[str, Any]]:
     return found
 
 
+def mark_shut_down(provider: Any) -> None:
+    """``provider`` was shut down by its owner: neither this exit hook nor the SDK's does it again
+    (the SDK would log "shutdown can only be called once")."""
+    _shut_down.add(id(provider))
+    try:
+        atexit.unregister(provider.shutdown)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def shutdown_global_providers(timeout: float | None = None) -> list[str]:
     """Shut the global providers down at once, within ``timeout`` seconds; returns the kinds
     (``traces``, ``logs``, ``metrics``) that did not finish in time."""
@@ -125,7 +137,8 @@ def _all_at_once(action: str, timeout: float | None) -> list[str]:
         _flush_drift_counts()
     except Exception:  # noqa: BLE001
         pass
-    providers = global_providers()
+    providers = [(kind, provider) for kind, provider in global_providers()
+                 if action != "shutdown" or id(provider) not in _shut_down]
     held = {kind: _held(provider) for kind, provider in providers}        # before the processors drain
     threads = []
     for kind, provider in providers:

@@ -77,10 +77,14 @@ class Telemetry:
                 flush(timeout_millis)
 
     def shutdown(self) -> None:
+        """Flush and shut the providers down, once: the exit hooks then leave them alone."""
+        from otel_ml._shutdown import mark_shut_down
+
         flush_prediction_logs()
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
             stop = getattr(provider, "shutdown", None)
             if stop is not None:
+                mark_shut_down(provider)
                 stop()
 
 

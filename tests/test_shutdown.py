@@ -80,3 +80,18 @@ def test_a_handler_already_set_is_left_alone():
 
 def test_no_provider_set_nothing_to_wait_for():
     assert _shutdown.shutdown_global_providers(timeout=1) == []
+
+
+def test_shutting_down_what_configure_built_leaves_nothing_for_the_exit_hooks():
+    """``otel-ml serve`` shuts its telemetry down itself; the exit must not do it a second time."""
+    script = textwrap.dedent("""
+        import otel_ml
+        telemetry = otel_ml.configure(service_name="twice")
+        telemetry.shutdown()
+        print("shut down")
+    """)
+    env = {**os.environ, "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "console",
+           "OTEL_LOGS_EXPORTER": "none", "OTEL_ML_SYSTEM_METRICS": "false"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0 and "shut down" in done.stdout, done.stderr
+    assert "can only be called once" not in done.stderr and "already shutdown" not in done.stderr.lower(), done.stderr
