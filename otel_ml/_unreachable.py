@@ -55,7 +55,8 @@ _GAVE_UP = "due to timeout, max retries or shutdown"
 """The HTTP exporter's last line for a batch: held back only when its retries were for a failed connection."""
 
 HINT = ("telemetry is dropped, and counted, until one answers. Start one there (an OpenTelemetry "
-        "Collector, or the docker compose stack in compose/), point OTEL_EXPORTER_OTLP_ENDPOINT at yours, "
+        "Collector; Grafana with a collector in one container: bash scripts/grafana-lgtm.sh from a clone "
+        "of otel-ml; or the docker compose stack in compose/), point OTEL_EXPORTER_OTLP_ENDPOINT at yours, "
         "or watch it in this terminal with "
         "OTEL_TRACES_EXPORTER=console OTEL_METRICS_EXPORTER=console OTEL_LOGS_EXPORTER=console, or turn "
         "export off with =none. Repeats are held back")
