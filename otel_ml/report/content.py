@@ -17,8 +17,9 @@ from otel_ml.report.source import FiredAlert, Histogram, Series, Source
 from otel_ml.report.stats import psi, quantile
 
 QUANTILES = (0.5, 0.95, 0.99)
-TEST_METHODS = ("ks", "chi2")
-"""The drift methods that are tests (with a p-value); the others are distances."""
+TEST_METHODS = ("ks", "chi2", "covariance")
+"""The drift tests a feature's row shows (each with a p-value; ``covariance`` is the joint check's),
+in order of preference; the scan's ``mean`` and ``variance`` and the distances are not shown."""
 
 
 @dataclass(frozen=True)
