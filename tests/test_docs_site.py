@@ -40,3 +40,8 @@ def test_the_reference_is_rendered_from_the_docstrings(site):
 
 def test_the_screenshot_is_in_the_site(site):
     assert (site / "images" / "report.png").stat().st_size > 50_000
+
+
+def test_the_site_fetches_nothing_from_elsewhere(site):
+    pages = [p.read_text() for p in site.rglob("*.html")]
+    assert pages and not any("fonts.googleapis" in page or "fonts.gstatic" in page for page in pages)
