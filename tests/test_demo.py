@@ -78,8 +78,14 @@ def test_conversions(summary):
 
 
 def test_the_demo_says_where_its_service_and_report_are_and_what_to_do_next(summary, run_dir):
-    service = re.search(r"the model service is on (http://127\.0\.0\.1:\d+)", summary)
+    service = re.search(r"the model service is on (http://127\.0\.0\.1:\d+) \(POST (/\S+), GET (/\S+)\)", summary)
     assert service and f"was on {service.group(1)}" in summary
+    from otel_ml.demo.run import Stack
+
+    stack = Stack(seed=1, token=None)
+    routes = {rule.rule for rule in stack.app.url_map.iter_rules()}
+    stack.stop()
+    assert {service.group(2), service.group(3)} <= routes      # the routes it names are the service's
     report = Path(line(summary, "report").split()[0])
     assert report == run_dir / "otel-ml-report.html" and report.stat().st_size > 10_000
     assert "grafana-lgtm.sh" in summary and "opentelemetry-instrument" in summary

@@ -157,7 +157,7 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
                   meter_provider=meter_provider,
                   logger_provider=logger_provider)
     url = stack.start()
-    print(f"otel-ml demo: the model service is on {url} (POST /predict, GET /docs) while the demo runs",
+    print(f"otel-ml demo: the model service is on {url} (POST /predict, GET /openapi.json) while the demo runs",
           file=out, flush=True)
     started, started_at = time.monotonic(), time.time()
     alert_log = AlertLog()
