@@ -222,7 +222,7 @@ def overview() -> Json:
             (12, 36, 12, 8), unit="s",
             description="otel_ml's own time per prediction: its hooks on the request threads (request), "
                         "and the CPU of its drift and log threads (drift, logs). The SDK's export threads "
-                        "are not in it; the README's served benchmark gives their cost."),
+                        "are not in it; docs/cost.md gives their cost."),
     ])
 
 

@@ -244,7 +244,7 @@ class ModelMonitor:
         id, the active version is credited.
 
         Crediting is not de-duplicated: an app that takes events from clients should credit one
-        per prediction id it issued (see the README's "Business events from clients")."""
+        per prediction id it issued (see "Business events from clients" in docs/configuration.md)."""
         try:
             stored = self._match(prediction_id) if prediction_id is not None else None
             if prediction_id is not None and stored is None:

@@ -115,7 +115,7 @@ def too_few_rows(name: str, rows: int, min_rows: int) -> str:
     """The error for a reference too small to test against, with what to do about it."""
     return (f"Reference column {name!r} has {rows} rows; at least {min_rows} are needed. Fit the reference on "
             f"more rows (a sample of the training or validation data: the tests' noise falls as 1/sqrt(rows); "
-            f"see 'Reference size' in the README's drift section), or pass min_rows={rows} to accept weak tests "
+            f"see 'Reference size' in docs/drift.md), or pass min_rows={rows} to accept weak tests "
             f"(no fewer than 20 rows).")
 
 
