@@ -139,6 +139,7 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
     from otel_ml.demo import console
+    from otel_ml.demo import report as demo_report
     from otel_ml.demo.alerts import AlertEvaluator, AlertLog, Evaluation
     from otel_ml.demo.observe import MetricHistory, RequestWindow
     from otel_ml.demo.traffic import TrafficGenerator, default_phases
@@ -233,29 +234,11 @@ def demo(*, scale: float = 1.0, rate: float = 40.0, seed: int = 7, window: float
     print("\n" + console.summary(seconds=time.monotonic() - started, model=MODEL_NAME, requests=requests,
                                  metrics=metrics, fired=fired, rollbacks=rollbacks, ever_drifted=ever_drifted),
           file=out, flush=True)
-    written = _write_report(report, metrics, alert_log, started_at, out)
+    written = demo_report.write(report, MODEL_NAME, metrics, alert_log, started_at, out)
     print(console.next_steps(url=url, report=written, exporting=telemetry is not None), file=out, flush=True)
     if telemetry is not None:
         telemetry.force_flush()
     return 0
-
-
-def _write_report(path: str | None, metrics: Any, alert_log: Any, started_at: float, out: TextIO) -> str | None:
-    """The demo's report, from its own metric snapshots; the absolute path written, or ``None``."""
-    if not path:
-        return None
-    from otel_ml.report import write_report
-    from otel_ml.report.snapshots import SnapshotSource
-
-    end = time.time()
-    try:
-        write_report(SnapshotSource(metrics.snapshots(), alert_log.fired(end)), MODEL_NAME, start=started_at,
-                     end=end, path=path, step=max(1.0, (end - started_at) / 120),
-                     description="the demo's in-process metrics")
-    except OSError as error:
-        print(f"otel-ml demo: could not write the report to {path}: {error}", file=out, flush=True)
-        return None
-    return os.path.abspath(path)
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, seed: int = 7, prometheus_port: int | None = None) -> int:

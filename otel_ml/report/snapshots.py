@@ -23,6 +23,7 @@ before the time asked.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -54,16 +55,13 @@ class SnapshotSource:
 
     def __init__(self, snapshots: Iterable[Snapshot], alerts: Sequence[FiredAlert] = ()) -> None:
         self.snapshots = sorted(snapshots, key=lambda s: s[0])
+        self._times = [when for when, _ in self.snapshots]
         self.alerts = list(alerts)
 
     def _at(self, t: float) -> Mapping[Key, Any]:
         """The newest snapshot at or before ``t`` (empty before the first)."""
-        chosen: Mapping[Key, Any] = {}
-        for when, snapshot in self.snapshots:
-            if when > t + 1e-9:
-                break
-            chosen = snapshot
-        return chosen
+        found = bisect.bisect_right(self._times, t + 1e-9)
+        return self.snapshots[found - 1][1] if found else {}
 
     def _grid(self, start: float, end: float, step: float) -> list[float]:
         if not self.snapshots:
