@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from otel_ml.report.source import FiredAlert, Histogram, Labels, Series
-from otel_ml.semconv import prometheus_label, prometheus_name
+from otel_ml.semconv import ML_MODEL_NAME, prometheus_label, prometheus_name
 
 
 class QueryError(RuntimeError):
@@ -117,17 +117,25 @@ class PrometheusSource:
         return {_labels(r, by): _points(r) for r in self.range(expr, start, end, step)}
 
     def fired_alerts(self, model: str, start: float, end: float, step: float) -> list[FiredAlert]:
-        model_label = prometheus_label("ml.model.name")
-        results = self.range('ALERTS{alertstate="firing"}', start, end, step)
-        fired = []
+        """From the raw samples of ``ALERTS`` in the range (an instant query of a range selector), not
+        a range query's grid: an alert that fired only between two steps, or in the last step before
+        ``end``, is found, and its first and last evaluations are exact. A gap of more than 2.5
+        evaluation intervals (the series' shortest gap) between two samples starts a new episode."""
+        model_label = prometheus_label(ML_MODEL_NAME)
+        results = self.instant(f'ALERTS{{alertstate="firing"}}[{_span(start, end)}]', end)
+        series = []
         for result in results:
             labels = {k: v for k, v in result["metric"].items() if k not in ("__name__", "alertstate")}
-            if labels.get(model_label, model) != model:
-                continue
-            times = [t for t, _ in _points(result)]
-            if not times:
-                continue
-            episodes = 1 + sum(1 for a, b in zip(times, times[1:]) if b - a > 1.5 * max(step, 1.0))
+            times = sorted(t for t, _ in _points(result) if start <= t <= end)
+            if times and labels.get(model_label, model) == model:
+                series.append((labels, times))
+        gaps = [b - a for _, times in series for a, b in zip(times, times[1:]) if b > a]
+        fallback = min(gaps, default=max(step, 1.0))
+        fired = []
+        for labels, times in series:
+            own = [b - a for a, b in zip(times, times[1:]) if b > a]
+            interval = min(own) if len(own) >= 2 else fallback
+            episodes = 1 + sum(1 for gap in own if gap > 2.5 * interval)
             fired.append(FiredAlert(labels.pop("alertname", "?"), labels.pop("severity", ""), labels,
                                     times[0], times[-1], episodes))
         return sorted(fired, key=lambda a: (a.first, a.name))
