@@ -246,24 +246,23 @@ def test_the_report_from_prometheus_holds_what_prometheus_holds_and_opens_in_a_b
     span = f"{int(end - stack.started) + 1}s"
 
     def bounds(selector: str) -> tuple[float, float]:
-        """Each series' growth from its first sample in the range to its last, and its last value:
-        increase() over the range lies between them (it misses what a series held at its first
-        sample, the counter's start, and extrapolates a little past its last)."""
-        last = {json.dumps(r["metric"], sort_keys=True): float(r["value"][1])
-                for r in stack.prometheus.query(f"last_over_time({PREDICTIONS}{selector}[{span}])", at=end)}
-        first = {json.dumps(r["metric"], sort_keys=True): float(r["value"][1])
-                 for r in stack.prometheus.query(f"min_over_time({PREDICTIONS}{selector}[{span}])", at=end)}
-        return sum(last[k] - first.get(k, 0.0) for k in last), sum(last.values())
+        """The series' summed growth from their first sample in the range to their last, and their
+        summed last values: increase() over the range lies between them (it misses what a series held
+        at its first sample, since the counter's start, and extrapolates a little past its last).
+        One PromQL expression each, so that the series match on their labels: Prometheus 3's
+        last_over_time() keeps the metric name, min_over_time() drops it."""
+        def total(expr: str) -> float:
+            return sum(float(r["value"][1]) for r in stack.prometheus.query(expr, at=end))
+        latest = f"max_over_time({PREDICTIONS}{selector}[{span}])"
+        return total(f"{latest} - min_over_time({PREDICTIONS}{selector}[{span}])"), total(latest)
 
     model = f'{semconv.prometheus_label(semconv.ML_MODEL_NAME)}="breast-cancer"'
     grown, counted = bounds(f"{{{model}}}")
-    # increase() came out a little under the counters' growth in some runs (6130.9 against 6145, and
-    # further under for the short-lived error series below): not explained yet, so bounds, not equality
-    assert 0.97 * grown <= report.predictions <= 1.02 * counted, (grown, report.predictions, counted)
+    assert grown <= report.predictions <= 1.02 * counted, (grown, report.predictions, counted)
     grown, failed = bounds(f'{{{model},{semconv.prometheus_label(semconv.ML_PREDICTION_STATUS)}="error"}}')
-    # the error series (v2 only, 40% of its predictions, then rolled back) came out of increase() up to
-    # 7% under their growth in some runs (151.8 against 163); not explained yet, so a wider bound here
-    assert failed > 0 and 0.85 * grown <= report.errors <= 1.02 * failed, (grown, report.errors, failed)
+    # the error series are short (v2 only, then rolled back): increase()'s extrapolation past their
+    # last sample, up to 1.1 sample intervals, weighs more on them, hence the wider upper bound
+    assert failed > 0 and grown <= report.errors <= 1.05 * failed, (grown, report.errors, failed)
     assert set(report.by_version) == {"v1", "v2"}
     assert 0.6 < report.accuracy < 1.0 and report.outcomes > 100
     assert 0 < report.latency_quantile(0.5) <= report.latency_quantile(0.99) < 1.0
