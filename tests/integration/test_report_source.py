@@ -18,6 +18,8 @@ from otel_ml import semconv
 from otel_ml.report.prometheus import PrometheusSource
 from tests.integration import servers
 
+pytestmark = pytest.mark.integration
+
 MODEL = semconv.prometheus_label(semconv.ML_MODEL_NAME)
 
 
