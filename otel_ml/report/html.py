@@ -124,6 +124,11 @@ def _model(r: Report) -> str:
     return f'<div class="grid">{"".join(plots)}</div>{table}'
 
 
+def _p_value(p: float) -> str:
+    """``1e-10``, ``0.96``; ``n/a`` for a check that has none (the joint check)."""
+    return f"{p:.2g}" if math.isfinite(p) else "n/a"
+
+
 def _drift(r: Report) -> str:
     if not r.drift:
         return '<p class="empty">no drift telemetry for this model in this range (no drift processor?)</p>'
@@ -133,7 +138,7 @@ def _drift(r: Report) -> str:
         state = ("drifted" if d.drifted_at_end else "drifted, recovered" if d.drifted_in_range else "no drift")
         css = "bad" if d.drifted_at_end else "warn" if d.drifted_in_range else "ok"
         rows.append(f"<tr><td>{html.escape(d.feature)}</td><td>{html.escape(d.method or 'n/a')}</td>"
-                    f"<td>{svg.number(d.statistic)}</td><td>{d.p_value:.2g}</td>"
+                    f"<td>{svg.number(d.statistic)}</td><td>{_p_value(d.p_value)}</td>"
                     f'<td class="{css}">{state}</td><td class="{psi_css}">{psi_text}</td></tr>')
     table = ("<table><tr><th>feature</th><th>test</th><th>statistic (last)</th><th>p-value (last)</th>"
              "<th>in this range</th><th>fleet PSI over the range</th></tr>" + "".join(rows) + "</table>")

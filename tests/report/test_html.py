@@ -48,3 +48,11 @@ def test_an_empty_report_says_so_instead_of_drawing_nothing():
     assert "no data in this range" in page
     assert "no drift telemetry" in page and "no alert fired" in page and "no ground truth" in page
     assert "nan" not in re.sub(r"<[^>]+>", "", page).lower().split()
+
+
+def test_a_check_without_a_p_value_reads_n_a_not_nan():
+    """The joint check exports a drift flag but neither a statistic nor a p-value of its own."""
+    r = full_report()
+    r.drift.append(FeatureDrift("(joint)", "", float("nan"), float("nan"), True, True, float("nan"), []))
+    text = re.sub(r"<[^>]+>", " ", render(r)).lower().split()
+    assert "nan" not in text and text.count("n/a") >= 3
