@@ -1,8 +1,9 @@
-"""otel_ml/_fork.py: the SDK's metric lock, held at fork time, is renewed in the child."""
+"""otel_ml/_fork.py: in a forked child the SDK's metric lock is renewed and the OTLP/HTTP connection pools are empty."""
 
 import os
 
 from tests.forks import exit_code_or_none
+from tests.integration.servers import PostReceiver
 
 
 def test_a_monitor_can_be_built_in_a_child_forked_while_a_metric_collection_held_the_sdk_lock():
@@ -21,39 +22,6 @@ def test_a_monitor_can_be_built_in_a_child_forked_while_a_metric_collection_held
     assert exit_code_or_none(pid) == 0, "the child deadlocked on the SDK's lock"
 
 
-class _KeepAliveRecorder:
-    """A loopback HTTP/1.1 server that keeps connections open, like a collector, and records the
-    client port and the ``x-sender`` header of every POST."""
-
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.seen: list[tuple[int, str]] = []
-        seen = self.seen
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                seen.append((self.client_address[1], self.headers.get("x-sender", "")))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/metrics"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_forked_child_exports_on_its_own_connection_not_on_one_inherited_from_its_parent():
     """gunicorn forks workers from a master that ``opentelemetry-instrument`` set up: a keep-alive
     connection the master's OTLP/HTTP exporter had pooled is inherited by every worker, their
@@ -67,9 +35,10 @@ def test_a_forked_child_exports_on_its_own_connection_not_on_one_inherited_from_
     import otel_ml  # noqa: F401 - registers otel_ml's fork handlers, as the instrumentor's import does
     from otel_ml import _fork
 
-    server = _KeepAliveRecorder()
+    senders: list[str] = []
+    server = PostReceiver(lambda path, headers, body: senders.append(headers.get("x-sender", "")), keep_alive=True)
     session = requests.Session()                           # the exporter's default, passed in to label the senders
-    exporter = OTLPMetricExporter(endpoint=server.url, session=session)
+    exporter = OTLPMetricExporter(endpoint=f"{server.url}/v1/metrics", session=session)
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
     provider = MeterProvider(metric_readers=[reader])
     _fork.track(provider)
@@ -87,9 +56,10 @@ def test_a_forked_child_exports_on_its_own_connection_not_on_one_inherited_from_
         assert exit_code_or_none(pid) == 0
         counter.add(1)
         reader.collect()
-        ports = {sender: {port for port, who in server.seen if who == sender} for sender in ("parent", "child")}
-        assert ports["parent"] and ports["child"], server.seen
-        assert not ports["parent"] & ports["child"], f"one connection carried both processes' exports: {server.seen}"
+        seen = list(zip(server.client_ports, senders))
+        ports = {sender: {port for port, who in seen if who == sender} for sender in ("parent", "child")}
+        assert ports["parent"] and ports["child"], seen
+        assert not ports["parent"] & ports["child"], f"one connection carried both processes' exports: {seen}"
     finally:
         provider.shutdown()
         server.stop()

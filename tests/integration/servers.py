@@ -180,11 +180,21 @@ def start_rotel(tmp: Path, metrics_url: str, traces_url: str, logs_url: str, *, 
 
 
 class PostReceiver:
-    """A loopback HTTP server that hands every POST body to ``receive(path, headers, body)`` and answers 200."""
+    """A loopback HTTP server that hands every POST body to ``receive(path, headers, body)`` and answers 200.
 
-    def __init__(self, receive: Callable[[str, Any, bytes], None], content_type: str = "application/json") -> None:
+    ``keep_alive``: HTTP/1.1, connections left open between requests as a collector does;
+    ``client_ports`` has the client port of every request, in order."""
+
+    def __init__(self, receive: Callable[[str, Any, bytes], None], content_type: str = "application/json",
+                 keep_alive: bool = False) -> None:
+        self.client_ports: list[int] = []
+        ports = self.client_ports
+
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:  # noqa: N802
+                ports.append(self.client_address[1])
                 receive(self.path, self.headers, self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
