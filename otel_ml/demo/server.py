@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,9 +62,21 @@ def start(app: Any, host: str, port: int) -> tuple[Any, str]:
     return server, f"http://{host}:{server.effective_port}"
 
 
-def stop(server: Any) -> None:
-    """Stop accepting, let the requests in progress finish, and close every connection."""
-    server.close()                                   # the listening socket: no new connections
-    server.task_dispatcher.shutdown(timeout=5)       # the requests being handled finish
+def stop(server: Any, timeout: float = 5.0) -> None:
+    """Stop accepting, let the requests in progress finish and their answers go out (for up to
+    ``timeout`` seconds each), then close every connection and the server's trigger.
+
+    waitress's own ``server.close()`` closes the trigger that a finishing request pulls to wake the
+    I/O loop, so the listening socket is closed alone first (a request still in progress then
+    logged "Exception when servicing ... Bad file descriptor")."""
+    from waitress import wasyncore
+
+    wasyncore.dispatcher.close(server)               # the listening socket only: no new connections
+    server.task_dispatcher.shutdown(timeout=timeout)     # the requests being handled finish
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(getattr(c, "total_outbufs_len", 0) for c in list(server._map.values())):
+        time.sleep(0.01)                             # their answers are written by the I/O loop
     for channel in list(server._map.values()):       # idle and half-sent ones are dropped
-        channel.close()
+        if channel is not server.trigger:
+            channel.close()
+    server.trigger.close()                           # the map is empty: the I/O loop ends
