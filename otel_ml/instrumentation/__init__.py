@@ -13,7 +13,7 @@ __all__ = ["prediction_scope"]
 
 def __getattr__(name: str) -> Any:
     if name == "prediction_scope":
-        from otel_ml.instrumentation._calls import prediction_scope
+        from otel_ml.instrumentation._scope import prediction_scope
 
         return prediction_scope
     raise AttributeError(f"module 'otel_ml.instrumentation' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """What the Flask and FastAPI instrumentations share: the settings of one app (arguments first,
 then ``OTEL_ML_*``, then defaults), and the life of one request.
 
-Every request gets a :class:`~otel_ml.instrumentation._calls.Scope`. Model calls that an
+Every request gets a :class:`~otel_ml.instrumentation._scope.Scope`. Model calls that an
 instrumented model library (or ``monitor.wrap``) makes inside it are the request's predictions,
 recorded when it ends, under the HTTP server span. When there are none and the route is a
 prediction route, the HTTP layer reads the prediction from the bodies itself: features from the
@@ -29,8 +29,8 @@ from opentelemetry.trace import Status, StatusCode
 from otel_ml import environment_variables as ev
 from otel_ml._outputs import RowOutputs
 from otel_ml.instrumentation import _monitors
-from otel_ml.instrumentation._calls import ModelCall, close_scope, open_scope
 from otel_ml.instrumentation._reading import Extractor, OutputReader, Reading, compile_path, outcomes_of
+from otel_ml.instrumentation._scope import ModelCall, close_scope, open_scope
 
 if TYPE_CHECKING:
     from otel_ml.monitor import ModelMonitor

@@ -13,7 +13,7 @@ anywhere (inside a view, after instrumenting) is covered. Every class that deriv
 ``sklearn.base.BaseEstimator`` is patched, also one defined later (a custom estimator, XGBoost's
 and LightGBM's scikit-learn classes). Calls made while fitting or scoring (``fit``, ``score``,
 ...) are not predictions. Each row of an outermost call is one prediction: see
-:mod:`otel_ml.instrumentation._calls` for how calls in one request are grouped, and
+:mod:`otel_ml.instrumentation._scope` for how calls in one request are grouped, and
 :mod:`otel_ml.instrumentation._estimators` for what is read. ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS=otel_ml_sklearn``
 turns it off.
 """
