@@ -30,6 +30,20 @@ class RowOutputs:
     values: Sequence[Any] | None = None
 
 
+def as_list(values: Any) -> list[Any] | None:
+    """One output of a batch (a list, a tuple, a numpy array) as a list; ``None`` stays ``None``."""
+    return None if values is None else (values.tolist() if hasattr(values, "tolist") else list(values))
+
+
+def row_at(values: Sequence[Any] | None, i: int) -> Any:
+    """Row ``i`` of one output, or ``None`` (no such output, or fewer of it than rows).
+
+    >>> row_at([1, 2], 1), row_at([1, 2], 2), row_at(None, 0)
+    (2, None, None)
+    """
+    return values[i] if values is not None and i < len(values) else None
+
+
 def interpret(result: Any, task: Task = "auto") -> tuple[Any, Any, Any]:
     """``(label, confidence, value)`` of one prediction result.
 

@@ -6,7 +6,6 @@ logged once, and the model's own exception goes back to the caller untouched.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Sequence
@@ -22,8 +21,9 @@ from otel_ml._context import INSIDE_MODEL_CALL, PREDICTION_SCOPE
 from otel_ml._cost import SelfCost
 from otel_ml._inflight import DriftFeed, InFlight
 from otel_ml._log_queue import LogQueue
+from otel_ml._numbers import checked_confidence, checked_value
 from otel_ml._observables import observe
-from otel_ml._outputs import RowOutputs, label_text
+from otel_ml._outputs import RowOutputs, as_list, label_text, row_at
 from otel_ml._problems import Problems
 from otel_ml._sampling import LogSampling
 from otel_ml._tally import PredictionTally
@@ -35,15 +35,6 @@ from otel_ml.store import RecentPredictions, StoredPrediction
 
 _ERROR_STATUS_NO_DESCRIPTION = Status(StatusCode.ERROR)
 _getrandbits = random.getrandbits
-
-
-def _listed(values: Any) -> list[Any] | None:
-    return None if values is None else (values.tolist() if hasattr(values, "tolist") else list(values))
-
-
-def _at(values: Sequence[Any] | None, i: int) -> Any:
-    """Row ``i`` of one output, or ``None`` (no such output, or fewer of it than rows)."""
-    return values[i] if values is not None and i < len(values) else None
 
 
 def new_prediction_id() -> str:
@@ -171,7 +162,7 @@ class PredictionRecorder:
                     span: Span | None, duration: float) -> None:
         labels, confidences, values = batch
         try:
-            listed = (_listed(labels), _listed(confidences), _listed(values))
+            listed = (as_list(labels), as_list(confidences), as_list(values))
             n = len(listed[0] if listed[0] is not None else listed[2] or ())
             outputs = RowOutputs(n, *listed)
         except Exception as problem:  # noqa: BLE001 - outputs that cannot be read: one prediction
@@ -239,11 +230,11 @@ class PredictionRecorder:
         feed = self.drift_feed
         first: dict[str, Any] = {}
         for i in range(n):
-            raw_label = _at(labels, i)
+            raw_label = row_at(labels, i)
             label = self.labels.bound(raw_label) if raw_label is not None else None      # never raises
             self.tally.count(attributes, status, error_type, label)   # first: counted, whatever follows
-            confidence = self._confidence(_at(confidences, i))
-            value = self._value(_at(values, i))
+            confidence = checked_confidence(row_at(confidences, i), self.problems)
+            value = checked_value(row_at(values, i), self.problems)
             try:
                 self.duration.record(per_row, metric_attributes)
                 if confidence is not None:
@@ -343,33 +334,6 @@ class PredictionRecorder:
             self.log_queue.put({"timestamp": time.time_ns(), "context": context.get_current(), "body": "prediction",
                                 "severity_number": logs.INFO, "severity_text": "INFO",
                                 "event_name": semconv.ML_PREDICTION_EVENT, "attributes": record})
-
-    # ------------------------------------------------------------------ value checks
-    def _confidence(self, raw: Any) -> float | None:
-        if raw is None:
-            return None
-        try:
-            confidence = float(raw)
-        except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a __float__ of any kind
-            self.problems.report("bad_confidence", f"not a number: {type(raw).__name__}")
-            return None
-        if not 0.0 <= confidence <= 1.0:  # also False for NaN
-            self.problems.report("bad_confidence", "outside [0, 1] or NaN")
-            return None
-        return confidence
-
-    def _value(self, raw: Any) -> float | None:
-        if raw is None:
-            return None
-        try:
-            value = float(raw)
-        except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a __float__ of any kind
-            self.problems.report("bad_value", f"not a number: {type(raw).__name__}")
-            return None
-        if not math.isfinite(value):
-            self.problems.report("bad_value", "NaN or infinite")
-            return None
-        return value
 
     def _check_features(self, features: Any, attributes: ModelAttributes) -> None:
         problems = self.check.problems(features)
