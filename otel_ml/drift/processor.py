@@ -12,7 +12,6 @@ counts, which Prometheus sums over every worker and replica (``grafana/rules/dri
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import threading
@@ -27,6 +26,7 @@ from otel_ml.drift._check import Columns, evaluate
 from otel_ml.drift._rows import CONFIDENCE, JOINT, PREDICTION, RowEncoder, number, with_outputs
 from otel_ml.drift._scanning import ScanFeed, estimate_window, merge_scan
 from otel_ml.drift._thread import BackgroundChecks, track_for_fork
+from otel_ml.drift._verdicts import carry_distances, hold_long_verdicts, merge_window
 from otel_ml.drift.calibration import Calibration, calibrate, schedule
 from otel_ml.drift.correction import decide, reject, threshold_for
 from otel_ml.drift.fleet import FleetCounts
@@ -150,7 +150,6 @@ class DriftProcessor(BackgroundChecks):
         self.calibration: Calibration | None = None
         self._threshold = threshold
         self._schedule = schedule(window_size, self.long_window_size, check_every)
-        names = list(reference.feature_names)
         self.columns = Columns(np.array([names.index(n) for n in reference.numeric_names], dtype=int),
                                np.array([names.index(n) for n in reference.categorical_names], dtype=int))
         self._rows = RowEncoder(reference)
@@ -308,29 +307,12 @@ class DriftProcessor(BackgroundChecks):
                              with_distances and size == self.window_size)
             flags = reject(stats.p_value, self.alpha, self.correction, threshold) if by_p else \
                 self._decide(stats, threshold)
-            for j, name in enumerate(stats.names):
-                result = FeatureDrift(name, stats.methods[j], float(stats.statistic[j]), bool(flags[j]),
-                                      int(stats.valid[j]), float(stats.psi[j]), float(stats.jensen_shannon[j]),
-                                      float(stats.wasserstein[j]), self.reference.rows, float(stats.p_value[j]))
-                previous = merged.get(name)
-                if previous is None:
-                    merged[name] = result
-                elif result.drift_detected and not previous.drift_detected:
-                    merged[name] = dataclasses.replace(result, psi=previous.psi, wasserstein=previous.wasserstein,
-                                                       jensen_shannon=previous.jensen_shannon)
-        if self._report is not None:        # a long window not due now keeps its last verdict
-            for feature in self._report.features:
-                held = merged.get(feature.name)
-                if held is not None and feature.drift_detected and not held.drift_detected and \
-                        feature.window_size > self.window_size and self.long_window_size and \
-                        total % self._schedule[-1][1] >= self.check_every:
-                    merged[feature.name] = feature
-        if self.distances and not with_distances and self._report is not None:
-            for feature in self._report.features:
-                held = merged.get(feature.name)
-                if held is not None and not math.isnan(feature.psi):
-                    merged[feature.name] = dataclasses.replace(held, psi=feature.psi, wasserstein=feature.wasserstein,
-                                                               jensen_shannon=feature.jensen_shannon)
+            merge_window(merged, stats, flags, self.reference.rows)
+        if self._report is not None:
+            if self.long_window_size and total % self._schedule[-1][1] >= self.check_every:
+                hold_long_verdicts(merged, self._report, self.window_size)
+            if self.distances and not with_distances:
+                carry_distances(merged, self._report)
         if threshold is not None and self._scan is not None:
             merge_scan(merged, self._scan.evaluate(self.ring, self.columns, total), self.reference, threshold,
                        self.scan, self.multivariate)
