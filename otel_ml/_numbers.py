@@ -20,14 +20,8 @@ from otel_ml._problems import Problems
 
 def checked_confidence(raw: Any, problems: Problems) -> float | None:
     """``raw`` as a float in [0, 1], or ``None`` (none given, or reported as a problem)."""
-    if raw is None:
-        return None
-    try:
-        confidence = float(raw)
-    except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a __float__ of any kind
-        problems.report("bad_confidence", f"not a number: {type(raw).__name__}")
-        return None
-    if not 0.0 <= confidence <= 1.0:  # also False for NaN
+    confidence = _number(raw, problems, "bad_confidence")
+    if confidence is not None and not 0.0 <= confidence <= 1.0:  # also true for NaN
         problems.report("bad_confidence", "outside [0, 1] or NaN")
         return None
     return confidence
@@ -35,14 +29,18 @@ def checked_confidence(raw: Any, problems: Problems) -> float | None:
 
 def checked_value(raw: Any, problems: Problems) -> float | None:
     """``raw`` as a finite float, or ``None`` (none given, or reported as a problem)."""
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a __float__ of any kind
-        problems.report("bad_value", f"not a number: {type(raw).__name__}")
-        return None
-    if not math.isfinite(value):
+    value = _number(raw, problems, "bad_value")
+    if value is not None and not math.isfinite(value):
         problems.report("bad_value", "NaN or infinite")
         return None
     return value
+
+
+def _number(raw: Any, problems: Problems, kind: str) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except Exception:  # noqa: BLE001 - TypeError, OverflowError, or a __float__ of any kind
+        problems.report(kind, f"not a number: {type(raw).__name__}")
+        return None
